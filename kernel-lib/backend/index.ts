@@ -1,0 +1,118 @@
+/**
+ * Backend selection. `useBackend('auto')` prefers a hardware GPU and says so when it falls back:
+ * hardware WebGPU → tensorflow (tfjs-node-gpu / tfjs-node, if the user installed one) → wasm → cpu.
+ *
+ * The name also comes from `SWITCHYARD_BACKEND` or the CLI's `--backend`. A software WebGPU
+ * adapter (lavapipe, SwiftShader) runs the real WebGPU code path at CPU speed: `auto` refuses it
+ * (wasm is faster) unless `SWITCHYARD_ALLOW_SOFTWARE_GPU=1`; asking for `webgpu` accepts it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { BACKEND_NAMES, type BackendName, type ConcreteBackend, type DeviceInfo, describeDevice } from './device.ts';
+import { activateWebGpu, probeWebGpu } from './webgpu.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
+import { loadTensorflowBinding, TENSORFLOW_INSTALL_HINT } from './tensorflow.ts';
+
+export { BACKEND_NAMES, describeDevice, type BackendName, type ConcreteBackend, type DeviceInfo };
+export { isSoftwareAdapter } from './webgpu.ts';
+
+/** Parses a backend name, naming the bad value and the choices. */
+export function parseBackendName(name: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(name)) return name as BackendName;
+  throw new Error(`unknown backend '${name}': choose one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+/** The backend asked for by `SWITCHYARD_BACKEND`, else `auto`. */
+export function backendFromEnv(env: NodeJS.ProcessEnv = process.env): BackendName {
+  const v = env.SWITCHYARD_BACKEND?.trim();
+  if (!v) return 'auto';
+  try {
+    return parseBackendName(v);
+  } catch (err) {
+    throw new Error(`SWITCHYARD_BACKEND: ${(err as Error).message}`);
+  }
+}
+
+let current: DeviceInfo | null = null;
+
+/** The device of the last successful `useBackend`, or null before one. */
+export function currentDevice(): DeviceInfo | null {
+  return current;
+}
+
+export interface UseBackendOptions {
+  /** Accept a software WebGPU adapter under `auto` (default: env SWITCHYARD_ALLOW_SOFTWARE_GPU=1). */
+  allowSoftwareGpu?: boolean;
+  /** Print the one-line device description to stderr (default true). */
+  log?: boolean;
+}
+
+/**
+ * Selects and initialises a tfjs backend, returning what it runs on. Explicit names fail loudly
+ * when unavailable; `auto` records each backend it passed over in `skipped`.
+ */
+export async function useBackend(name: BackendName | string = backendFromEnv(), opts: UseBackendOptions = {}): Promise<DeviceInfo> {
+  const requested = parseBackendName(name);
+  const allowSoftware = opts.allowSoftwareGpu ?? process.env.SWITCHYARD_ALLOW_SOFTWARE_GPU === '1';
+  const skipped: DeviceInfo['skipped'] = [];
+  let info: DeviceInfo | null = null;
+  if (requested === 'auto') {
+    for (const candidate of ['webgpu', 'tensorflow', 'wasm', 'cpu'] as const) {
+      try {
+        info = await activate(candidate, requested, skipped, candidate === 'webgpu' ? allowSoftware : true);
+        break;
+      } catch (err) {
+        skipped.push({ backend: candidate, reason: (err as Error).message });
+      }
+    }
+    if (!info) throw new Error(`no backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+  } else {
+    info = await activate(requested, requested, skipped, true);
+  }
+  current = info;
+  if (opts.log ?? true) process.stderr.write(`[switchyard] ${describeDevice(info)}\n`);
+  return info;
+}
+
+async function activate(backend: ConcreteBackend, requested: BackendName, skipped: DeviceInfo['skipped'], allowSoftware: boolean): Promise<DeviceInfo> {
+  const base = { requested, backend, skipped, versions: { tfjs: tf.version_core, node: process.version, platform: `${process.platform}-${process.arch}` } };
+  const cpuName = `${os.cpus()[0]?.model?.trim() ?? 'unknown CPU'} ×${os.cpus().length}`;
+  switch (backend) {
+    case 'webgpu': {
+      const a = await probeWebGpu();
+      if (a.software && !allowSoftware) {
+        throw new Error(`only a software adapter (${a.description || a.device}); set SWITCHYARD_ALLOW_SOFTWARE_GPU=1 or --backend webgpu to use it`);
+      }
+      await activateWebGpu();
+      const device = a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ') || 'unknown WebGPU adapter';
+      return { ...base, device, gpu: !a.software, softwareGpu: a.software, details: { vendor: a.vendor, architecture: a.architecture, adapter: a.device } };
+    }
+    case 'tensorflow': {
+      const pkg = await loadTensorflowBinding();
+      if (!(await tf.setBackend('tensorflow'))) throw new Error(`tf.setBackend('tensorflow') failed after loading ${pkg}. ${TENSORFLOW_INSTALL_HINT}`);
+      const b = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
+      const gpu = b.isUsingGpuDevice === true;
+      return { ...base, device: gpu ? `CUDA GPU via ${pkg}` : `${cpuName} via ${pkg}`, gpu, softwareGpu: false, details: { package: pkg } };
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      registerWasmKernels();
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+      const threads = typeof wasm.getThreadsCount === 'function' ? wasm.getThreadsCount() : 1;
+      return {
+        ...base,
+        device: cpuName,
+        gpu: false,
+        softwareGpu: false,
+        details: { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads },
+      };
+    }
+    case 'cpu': {
+      // @tensorflow/tfjs registers the cpu backend. Its first write prints an advert for tfjs-node,
+      // which cannot install offline; the device line above already says what runs.
+      if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+      return { ...base, device: cpuName, gpu: false, softwareGpu: false, details: {} };
+    }
+  }
+}

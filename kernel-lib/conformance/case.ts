@@ -1,0 +1,138 @@
+/**
+ * Conformance cases (docs/conformance.md; fixtures in test/fixtures/conformance): one MoE layer
+ * on one group, with the answer from an independent float64 implementation.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ACTIVATIONS, ROUTER_NAMES, type Activation, type RouterName } from '../moe/config.ts';
+
+export interface CaseConfig {
+  router: RouterName;
+  k: number;
+  capacityFactor: number | null;
+  activation: Activation;
+  balanceCoef: number;
+  zCoef: number;
+}
+
+export interface CaseGrads {
+  x: number[][];
+  routerWeight: number[][];
+  w1: number[][][];
+  w2: number[][][];
+}
+
+/** The output fields, as the reference writes them. */
+export interface CaseOutput {
+  y: number[][];
+  expertIndex: number[];
+  expertCounts: number[];
+  droppedFraction: number;
+  balanceLoss: number;
+  zLoss: number;
+  grads?: CaseGrads;
+}
+
+export interface ConformanceCase {
+  name: string;
+  config: CaseConfig;
+  /** [T][D] */
+  x: number[][];
+  /** [D][E] */
+  routerWeight: number[][];
+  /** [E][D][F] */
+  w1: number[][][];
+  /** [E][F][D] */
+  w2: number[][][];
+  /** [T][D], when gradients are asked for */
+  cotangent?: number[][];
+  expected?: CaseOutput;
+  dims: { T: number; D: number; E: number; F: number };
+}
+
+class CaseError extends Error {}
+
+function fail(name: string, msg: string): never {
+  throw new CaseError(`conformance case ${name}: ${msg}`);
+}
+
+/** Checks that `v` is a finite-number array of the given shape; returns it typed. */
+function tensorField(name: string, field: string, v: unknown, shape: (number | null)[]): number[] {
+  const dims: number[] = [];
+  const walk = (node: unknown, depth: number, path: string): void => {
+    if (depth === shape.length) {
+      if (typeof node !== 'number' || !Number.isFinite(node)) fail(name, `${path} must be a finite number, got ${JSON.stringify(node)}`);
+      return;
+    }
+    if (!Array.isArray(node)) fail(name, `${path} must be an array (rank ${shape.length} expected for '${field}'), got ${JSON.stringify(node)?.slice(0, 40)}`);
+    const want = dims[depth] ?? shape[depth];
+    if (want !== null && want !== undefined && node.length !== want) fail(name, `${path} has ${node.length} entries, expected ${want}`);
+    if (dims[depth] === undefined) dims[depth] = node.length;
+    if (node.length === 0) fail(name, `${path} is empty`);
+    node.forEach((child, i) => walk(child, depth + 1, `${path}[${i}]`));
+  };
+  walk(v, 0, field);
+  return dims;
+}
+
+/** Parses and validates a case object; errors name the case, the field and the bad value. */
+export function parseCase(raw: unknown, name: string): ConformanceCase {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(name, 'must be a JSON object');
+  const o = raw as Record<string, unknown>;
+  for (const f of ['config', 'x', 'routerWeight', 'w1', 'w2']) if (!(f in o)) fail(name, `missing field '${f}'`);
+  const c = o.config as Record<string, unknown>;
+  if (typeof c !== 'object' || c === null) fail(name, `'config' must be an object`);
+  if (!(ROUTER_NAMES as readonly unknown[]).includes(c.router)) fail(name, `config.router '${String(c.router)}' is not one of ${ROUTER_NAMES.join(', ')}`);
+  const k = c.k ?? 1;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) fail(name, `config.k must be an integer ≥ 1, got ${JSON.stringify(k)}`);
+  const cf = c.capacityFactor;
+  if (cf !== null && (typeof cf !== 'number' || !(cf > 0) || !Number.isFinite(cf))) fail(name, `config.capacityFactor must be a number > 0 or null, got ${JSON.stringify(cf)}`);
+  const act = c.activation ?? 'relu';
+  if (!(ACTIVATIONS as readonly unknown[]).includes(act)) fail(name, `config.activation '${String(act)}' is not one of ${ACTIVATIONS.join(', ')}`);
+  for (const f of ['balanceCoef', 'zCoef']) {
+    const v = c[f] ?? 0;
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(name, `config.${f} must be a number, got ${JSON.stringify(c[f])}`);
+  }
+  const [T, D] = tensorField(name, 'x', o.x, [null, null]);
+  const [, E] = tensorField(name, 'routerWeight', o.routerWeight, [D, null]);
+  const [, , F] = tensorField(name, 'w1', o.w1, [E, D, null]);
+  tensorField(name, 'w2', o.w2, [E, F, D]);
+  if (o.cotangent !== undefined) tensorField(name, 'cotangent', o.cotangent, [T, D]);
+  if (c.router !== 'expert-choice' && (k as number) > E) fail(name, `config.k = ${k} exceeds the number of experts E = ${E}`);
+  if (c.router === 'top1' && k !== 1) fail(name, `config.k = ${k} with router top1 (top1 routes to exactly 1 expert)`);
+  return {
+    name,
+    config: {
+      router: c.router as RouterName,
+      k: c.router === 'expert-choice' ? 1 : (k as number),
+      capacityFactor: cf as number | null,
+      activation: act as Activation,
+      balanceCoef: (c.balanceCoef ?? 0) as number,
+      zCoef: (c.zCoef ?? 0) as number,
+    },
+    x: o.x as number[][],
+    routerWeight: o.routerWeight as number[][],
+    w1: o.w1 as number[][][],
+    w2: o.w2 as number[][][],
+    cotangent: o.cotangent as number[][] | undefined,
+    expected: o.expected as CaseOutput | undefined,
+    dims: { T, D, E, F },
+  };
+}
+
+/** Reads a case file; errors name the file. */
+export function readCase(path: string): ConformanceCase {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`conformance case ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`conformance case ${path}: not valid JSON (${(err as Error).message})`);
+  }
+  return parseCase(raw, basename(path));
+}

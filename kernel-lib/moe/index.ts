@@ -1,0 +1,10 @@
+/** The MoE core: config, routers, capacity, dispatch/combine, experts, losses, layer. */
+export * from './config.ts';
+export * from './capacity.ts';
+export * from './dispatch.ts';
+export * from './experts.ts';
+export * from './losses.ts';
+export * from './init.ts';
+export * from './layer.ts';
+export * from './dense.ts';
+export * from './routing/index.ts';

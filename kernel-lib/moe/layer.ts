@@ -1,0 +1,175 @@
+/**
+ * The MoE layer: route, dispatch, run the experts, combine. One call routes one group of T tokens.
+ * Letters: T tokens, D model, F expert hidden, E experts, C capacity, k choices per token.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type MoeConfig, resolveMoeConfig } from './config.ts';
+import { combine, combineExpertChoice, dispatch, slotTokens } from './dispatch.ts';
+import { expertFfn } from './experts.ts';
+import { truncatedNormalInit } from './init.ts';
+import { getRouter, untaped, type Routing } from './routing/index.ts';
+
+/** The layer's weights (no biases, as in T5/Switch). */
+export interface MoeParams {
+  /** float32[D,E] */
+  routerWeight: tf.Tensor2D;
+  /** float32[E,D,F] */
+  w1: tf.Tensor3D;
+  /** float32[E,F,D] */
+  w2: tf.Tensor3D;
+}
+
+export interface MoeCallOptions {
+  /** Training: train capacity factor, jitter and expert dropout on. Evaluation: eval capacity factor, no noise. */
+  training: boolean;
+  /** Seed for this call's jitter and dropout noise (the trainer passes one per step). */
+  seed?: number;
+  /** Also return each token's argmax expert (for specialisation analysis). */
+  returnExpertIndex?: boolean;
+}
+
+/** Routing metrics, all tensors: nothing is read back inside the layer. */
+export interface RoutingMetrics {
+  /** float32[E] assignments per expert before the capacity limit. */
+  countsBefore: tf.Tensor1D;
+  /** float32[E] assignments per expert kept. */
+  countsKept: tf.Tensor1D;
+  /** Token choice: dropped assignments / (k·T). Expert choice: tokens no expert took / T. */
+  droppedFraction: tf.Scalar;
+  /** Mean router entropy (nats). */
+  entropy: tf.Scalar;
+  /** E·Σ f_e·P_e without coefficient (Switch eq. 4). */
+  balanceLoss: tf.Scalar;
+  /** mean logsumexp² without coefficient (ST-MoE). */
+  zLoss: tf.Scalar;
+  /** int32[T] argmax expert per token, when asked. */
+  expertIndex?: tf.Tensor1D;
+  /** C used for this call (a plain number: known before the call, or the dropless load). */
+  capacity: number;
+}
+
+export interface MoeOutput {
+  /** float32[T,D] (or the input's leading shape with D last). */
+  y: tf.Tensor;
+  /** balanceCoef · balanceLoss + zCoef · zLoss: add it to the task loss. */
+  auxLoss: tf.Scalar;
+  metrics: RoutingMetrics;
+}
+
+/** Throws an Error naming the mismatch when weights or input disagree with the config. */
+export function checkShapes(cfg: MoeConfig, params: MoeParams, x: tf.Tensor): void {
+  const { dModel: D, dFf: F, numExperts: E } = cfg;
+  const expect = (name: string, got: number[], want: number[]) => {
+    if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+      throw new Error(`MoE layer: ${name} has shape [${got.join(',')}], expected [${want.join(',')}] (D=${D}, F=${F}, E=${E})`);
+    }
+  };
+  expect('routerWeight', params.routerWeight.shape, [D, E]);
+  expect('w1', params.w1.shape, [E, D, F]);
+  expect('w2', params.w2.shape, [E, F, D]);
+  if (x.rank < 2 || x.shape[x.rank - 1] !== D) {
+    throw new Error(`MoE layer: input has shape [${x.shape.join(',')}], expected [T,${D}] or [...,${D}]`);
+  }
+  if (x.size === 0) throw new Error(`MoE layer: input has no tokens (shape [${x.shape.join(',')}])`);
+}
+
+/**
+ * Applies an MoE layer to one routing group.
+ * @param params the weights (tensors or variables).
+ * @param x float32[T,D] or float32[...,D] (all leading positions form one group, in row-major order).
+ */
+export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts: MoeCallOptions): MoeOutput {
+  checkShapes(cfg, params, x);
+  const { numExperts: E, dModel: D } = cfg;
+  const xs = tf.reshape(x, [-1, D]) as tf.Tensor2D; // [T,D]
+  const T = xs.shape[0];
+  const route = getRouter(cfg.router);
+  const routing: Routing = route(xs, params.routerWeight, {
+    numExperts: E,
+    k: cfg.k,
+    capacityFactor: opts.training ? cfg.capacityFactor : cfg.evalCapacityFactor,
+    jitterEps: cfg.jitterEps,
+    training: opts.training,
+    seed: opts.seed,
+  });
+  const C = routing.capacity;
+  const expertOpts = {
+    activation: cfg.activation,
+    dropout: cfg.expertDropout,
+    training: opts.training,
+    seed: opts.seed === undefined ? undefined : opts.seed + 1,
+  };
+  let y: tf.Tensor2D;
+  let droppedFraction: tf.Scalar;
+  if (routing.kind === 'token-choice') {
+    const slotToken = untaped(() => slotTokens(routing.slot, E, C)); // [E·C]
+    const out = expertFfn(dispatch(xs, slotToken, E, C), params.w1, params.w2, expertOpts); // [E,C,D]
+    y = combine(out, routing.slot, routing.gates); // [T,D]
+    droppedFraction = tf.div(tf.sub(routing.k * T, tf.sum(routing.countsKept)), routing.k * T) as tf.Scalar;
+  } else {
+    const inputs = tf.reshape(tf.gather(xs, tf.reshape(routing.tokenIndex, [E * C])), [E, C, D]) as tf.Tensor3D; // [E,C,D]
+    const out = expertFfn(inputs, params.w1, params.w2, expertOpts); // [E,C,D]
+    y = combineExpertChoice(out, routing.tokenIndex, routing.gates, T); // [T,D]
+    droppedFraction = tf.div(tf.sum(tf.cast(tf.equal(routing.coverage, 0), 'float32')), T) as tf.Scalar;
+  }
+  const auxLoss = tf.add(tf.mul(routing.balanceLoss, cfg.balanceCoef), tf.mul(routing.zLoss, cfg.zCoef)) as tf.Scalar;
+  return {
+    y: x.rank === 2 ? y : tf.reshape(y, x.shape),
+    auxLoss,
+    metrics: {
+      countsBefore: routing.countsBefore,
+      countsKept: routing.countsKept,
+      droppedFraction,
+      entropy: routing.entropy,
+      balanceLoss: routing.balanceLoss,
+      zLoss: routing.zLoss,
+      expertIndex: opts.returnExpertIndex ? routing.top1 : undefined,
+      capacity: C,
+    },
+  };
+}
+
+/** Creates MoE weights with the Switch init (truncated normal, σ = sqrt(s/fan_in)). */
+export function initMoeParams(cfg: MoeConfig, seed?: number): MoeParams {
+  const { dModel: D, dFf: F, numExperts: E, initScale: s } = cfg;
+  const at = (i: number) => (seed === undefined ? undefined : seed + i);
+  return {
+    routerWeight: truncatedNormalInit([D, E], s, at(0)) as tf.Tensor2D,
+    w1: truncatedNormalInit([E, D, F], s, at(1)) as tf.Tensor3D,
+    w2: truncatedNormalInit([E, F, D], s, at(2)) as tf.Tensor3D,
+  };
+}
+
+/** A stateful MoE layer holding its weights as trainable variables. */
+export class MoeLayer {
+  readonly config: MoeConfig;
+  readonly params: { routerWeight: tf.Variable<tf.Rank.R2>; w1: tf.Variable<tf.Rank.R3>; w2: tf.Variable<tf.Rank.R3> };
+
+  constructor(config: Partial<MoeConfig> & Pick<MoeConfig, 'dModel' | 'dFf'>, opts: { seed?: number; name?: string } = {}) {
+    this.config = resolveMoeConfig(config);
+    const name = opts.name ?? 'moe';
+    const init = initMoeParams(this.config, opts.seed);
+    this.params = {
+      routerWeight: tf.variable(init.routerWeight, true, `${name}/router`),
+      w1: tf.variable(init.w1, true, `${name}/w1`),
+      w2: tf.variable(init.w2, true, `${name}/w2`),
+    };
+    init.routerWeight.dispose();
+    init.w1.dispose();
+    init.w2.dispose();
+  }
+
+  /** @param x float32[T,D] or [...,D]. */
+  apply(x: tf.Tensor, opts: MoeCallOptions): MoeOutput {
+    return moeForward(this.config, this.params, x, opts);
+  }
+
+  /** Trainable variables, router first. */
+  variables(): tf.Variable[] {
+    return [this.params.routerWeight, this.params.w1, this.params.w2];
+  }
+
+  dispose(): void {
+    for (const v of this.variables()) v.dispose();
+  }
+}

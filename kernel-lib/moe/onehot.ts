@@ -1,0 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * float32 one-hot. Built as int32 then cast: tfjs-backend-wasm 4.22's OneHot writes the int bit
+ * pattern into float32 outputs (1 becomes 1.4e-45), so `tf.oneHot(i, n, 1, 0, 'float32')` is wrong
+ * there. The cast costs one elementwise pass.
+ * @param indices int32[N].
+ * @returns float32[N,depth].
+ */
+export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), 'float32') as tf.Tensor2D);
+}

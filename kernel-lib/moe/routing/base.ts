@@ -1,0 +1,57 @@
+/**
+ * The shared router base (flaxformer's `Router`): float32 cast, multiplicative jitter on the
+ * router input only, logits, softmax and the auxiliary losses. Concrete routers add the choice.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { balanceLoss, routerEntropy, zLoss } from '../losses.ts';
+import type { RouteOptions, RouterProbs } from './types.ts';
+
+/**
+ * Router probabilities for one group.
+ * The jitter multiplies a copy of x used only for routing: the experts receive the clean x
+ * (Switch §2.4; HF's port once jittered the expert input too).
+ * @param x float32[T,D] layer input (not modified).
+ * @param routerWeight float32[D,E].
+ */
+export function routerProbs(x: tf.Tensor2D, routerWeight: tf.Tensor2D, opts: RouteOptions): RouterProbs {
+  // Router math in float32 even if the layer ever runs in lower precision (Switch §2.4 "selective precision").
+  let xr: tf.Tensor2D = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+  if (opts.training && opts.jitterEps > 0) {
+    xr = tf.mul(xr, tf.randomUniform(xr.shape, 1 - opts.jitterEps, 1 + opts.jitterEps, 'float32', opts.seed));
+  }
+  const w = routerWeight.dtype === 'float32' ? routerWeight : tf.cast(routerWeight, 'float32');
+  const logits = tf.matMul(xr, w) as tf.Tensor2D; // [T,E]
+  const probs = tf.softmax(logits, -1) as tf.Tensor2D; // [T,E]
+  const top1 = untaped(() => tf.argMax(probs, 1) as tf.Tensor1D); // [T]
+  return {
+    logits,
+    probs,
+    top1,
+    balanceLoss: balanceLoss(probs, top1),
+    zLoss: zLoss(logits),
+    entropy: routerEntropy(probs),
+  };
+}
+
+/**
+ * Runs an integer-valued routing computation (argmax, top-k, capacity positions) with the
+ * gradient tape off, so its result is a constant to backprop. Routing decisions are piecewise
+ * constant (zero gradient), and tfjs would otherwise try to push int32 "gradients" into gather's
+ * indices and find no gradient for TopK or ScatterNd. A customGrad node with no inputs records
+ * nothing reachable from the parameters; the gradient reaches the router through the gates.
+ */
+export function untaped<T extends tf.Tensor>(fn: () => T): T {
+  return tf.customGrad(() => ({ value: fn(), gradFunc: () => [] }))() as T;
+}
+
+/**
+ * Gathers `probs[t, index[j,t]]` differentiably.
+ * @param probs float32[T,E].
+ * @param index int32[R,T] expert per (row, token).
+ * @returns float32[R,T].
+ */
+export function gatherProbs(probs: tf.Tensor2D, index: tf.Tensor2D): tf.Tensor2D {
+  const [T, E] = probs.shape;
+  const flatIndex = tf.add(index, tf.range(0, T * E, E, 'int32')); // int32 throughout: a JS number would upcast to float32 // [R,T] row-major flat index t·E + e
+  return tf.reshape(tf.gather(tf.reshape(probs, [T * E]), tf.reshape(flatIndex, [-1])), index.shape) as tf.Tensor2D; // [R,T]
+}

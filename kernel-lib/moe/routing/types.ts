@@ -1,0 +1,72 @@
+/**
+ * What a router returns. The layer switches on `kind` (flaxformer's RouterIndices vs RouterMask).
+ * Letters: T tokens, E experts, C capacity, k choices per token.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+/** Outputs every router shares: the router's view of the group and its auxiliary losses. */
+export interface RouterProbs {
+  /** float32[T,E] router logits (from the jittered router input when training). */
+  logits: tf.Tensor2D;
+  /** float32[T,E] softmax over experts, float32. */
+  probs: tf.Tensor2D;
+  /** int32[T] argmax of probs per token (ties: lowest index). */
+  top1: tf.Tensor1D;
+  /** Load-balancing loss E·Σ f_e·P_e, no coefficient (Switch eq. 4). */
+  balanceLoss: tf.Scalar;
+  /** Router z-loss, no coefficient (ST-MoE eq. 5). */
+  zLoss: tf.Scalar;
+  /** Mean router entropy, nats. */
+  entropy: tf.Scalar;
+}
+
+/** Token choice (top1, topk): each token picks k experts; experts keep the first C in priority order. */
+export interface TokenChoiceRouting extends RouterProbs {
+  kind: 'token-choice';
+  k: number;
+  /** C: slots per expert (for dropless, the largest load rounded up). */
+  capacity: number;
+  /** int32[k,T] row j = every token's (j+1)-th choice: rows are in priority order. */
+  choices: tf.Tensor2D;
+  /** float32[k,T] combine weights; 0 for dropped assignments; differentiable w.r.t. the router. */
+  gates: tf.Tensor2D;
+  /** int32[k,T] flat slot e·C + position for kept assignments, E·C (a trash row) for dropped. */
+  slot: tf.Tensor2D;
+  /** float32[E] assignments per expert before the capacity limit. */
+  countsBefore: tf.Tensor1D;
+  /** float32[E] assignments per expert kept. */
+  countsKept: tf.Tensor1D;
+}
+
+/** Expert choice: each expert picks its C highest-scoring tokens (Zhou et al. 2022). */
+export interface ExpertChoiceRouting extends RouterProbs {
+  kind: 'expert-choice';
+  capacity: number;
+  /** int32[E,C] the tokens expert e took, best first. */
+  tokenIndex: tf.Tensor2D;
+  /** float32[E,C] probs[token, e] for those tokens; differentiable. */
+  gates: tf.Tensor2D;
+  /** float32[E] tokens whose argmax is e (what token choice would have sent). */
+  countsBefore: tf.Tensor1D;
+  /** float32[E] tokens each expert took (= C). */
+  countsKept: tf.Tensor1D;
+  /** float32[T] how many experts took each token. */
+  coverage: tf.Tensor1D;
+}
+
+export type Routing = TokenChoiceRouting | ExpertChoiceRouting;
+
+/** Per-call routing inputs. */
+export interface RouteOptions {
+  numExperts: number;
+  k: number;
+  capacityFactor: number | null;
+  /** Multiplicative jitter ε, applied only when `training` (router input only). */
+  jitterEps: number;
+  training: boolean;
+  /** Seed for the jitter noise (the trainer passes one per step so runs are reproducible). */
+  seed?: number;
+}
+
+/** A router: from the (clean) layer input and router weight to routing instructions. */
+export type Router = (x: tf.Tensor2D, routerWeight: tf.Tensor2D, opts: RouteOptions) => Routing;
