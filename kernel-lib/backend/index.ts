@@ -96,8 +96,8 @@ async function activate(backend: ConcreteBackend, requested: BackendName, skippe
     }
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      registerWasmKernels();
       if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+      registerWasmKernels(); // after init: the replaced BatchMatMul needs its original's setup
       const threads = typeof wasm.getThreadsCount === 'function' ? wasm.getThreadsCount() : 1;
       return {
         ...base,

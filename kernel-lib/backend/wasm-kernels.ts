@@ -1,25 +1,32 @@
 /**
- * Kernels that tfjs-backend-wasm 4.22 lacks and the MoE layer needs.
+ * Kernels that tfjs-backend-wasm 4.22 lacks or runs slowly, for the MoE layer.
  *
- * `UnsortedSegmentSum` is the gradient of `gather` (and the combine step of Expert Choice);
- * without it, backprop through dispatch throws on wasm. This version runs in JavaScript over
- * the wasm heap: O(N·inner) adds, memory-bound, far below the matmuls around it.
+ * - `UnsortedSegmentSum` is the gradient of `gather` (and the combine step of Expert Choice);
+ *   without it, backprop through dispatch throws on wasm. This version runs in JavaScript over
+ *   the wasm heap: O(N·inner) adds, memory-bound, far below the matmuls around it.
+ * - `BatchMatMul` is fast (XNNPACK) only for one untransposed batch; with transposeA/B (every
+ *   backward pass) or a real batch (the [E,C,D] expert matmul) it falls to a scalar loop 20–40×
+ *   slower. The wrapper transposes explicitly and splits batches, then calls the fast path.
  */
 import * as tf from '@tensorflow/tfjs';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
+  disposeData(dataId: tf.DataId): void;
 }
 
 let registered = false;
 
-/** Registers the missing wasm kernels once; safe to call repeatedly. */
+/**
+ * Registers the missing and faster wasm kernels once; safe to call repeatedly. Call after the
+ * wasm backend is initialised: the original BatchMatMul's setup must have run.
+ */
 export function registerWasmKernels(): void {
-  if (registered || tf.getKernel('UnsortedSegmentSum', 'wasm')) {
-    registered = true;
-    return;
-  }
+  if (registered) return;
+  registered = true;
+  registerFastBatchMatMul();
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
     backendName: 'wasm',
@@ -45,5 +52,92 @@ export function registerWasmKernels(): void {
       return out;
     },
   });
-  registered = true;
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+
+function registerFastBatchMatMul(): void {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) return;
+  const orig = original.kernelFunc;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b_ = backend as unknown as WasmBackendLike;
+      const temps: tf.TensorInfo[] = [];
+      const run = (name: string, ins: unknown, at: object): tf.TensorInfo => {
+        const out = tf.getKernel(name, 'wasm')!.kernelFunc({ inputs: ins as tf.NamedTensorInfoMap, backend, attrs: at as tf.NamedAttrMap }) as tf.TensorInfo;
+        temps.push(out);
+        return out;
+      };
+      const matmul = (a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo => {
+        const out = orig({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+        temps.push(out);
+        return out;
+      };
+      const swapLast = (t: tf.TensorInfo) => {
+        const r = t.shape.length;
+        const perm = [...Array(r - 2).keys(), r - 1, r - 2];
+        return run('Transpose', { x: t }, { perm });
+      };
+      // A leading-axis batch is contiguous: copy it straight out of the heap (wasm's Slice kernel
+      // is a generic strided loop, ~60 ms for one [1,256,1024] batch).
+      const batch = (t: tf.TensorInfo, i: number, rows: number, cols: number): tf.TensorInfo => {
+        const out = b_.makeOutput([1, rows, cols], t.dtype);
+        temps.push(out);
+        const n = rows * cols;
+        b_.typedArrayFromHeap(out).set(b_.typedArrayFromHeap(t).subarray(i * n, (i + 1) * n));
+        return out;
+      };
+      let { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      const rank = (t: tf.TensorInfo) => t.shape.length;
+      if (transposeB && !transposeA && rank(a) === 3 && rank(b) === 3 && a.shape[0] === b.shape[0] && b.shape[0] > 1) {
+        // [B,M,K]·[B,N,K]ᵀ with large b (the experts' backward, dY·W2ᵀ): transposing all of b
+        // costs more than the matmul. Per batch, (b_i · a_iᵀ)ᵀ transposes only the small pieces.
+        const [B, M, K] = a.shape;
+        const N = b.shape[1];
+        const parts: tf.TensorInfo[] = [];
+        for (let i = 0; i < B; i++) {
+          const outT = matmul(batch(b, i, N, K), swapLast(batch(a, i, M, K))); // [1,N,M]
+          parts.push(swapLast(outT)); // [1,M,N]
+        }
+        const result = run('Concat', parts, { axis: 0 });
+        for (const t of temps) if (t !== result) b_.disposeData(t.dataId);
+        return result;
+      }
+      if (transposeA) a = swapLast(a);
+      if (transposeB) b = swapLast(b);
+      const [M, K] = a.shape.slice(-2);
+      const N = b.shape[b.shape.length - 1];
+      const batchA = sizeOf(a.shape.slice(0, -2));
+      const batchB = sizeOf(b.shape.slice(0, -2));
+      const outShape = [...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), M, N];
+      let result: tf.TensorInfo;
+      if (batchB === 1) {
+        // [..,M,K]·[K,N]: fold A's batch into its rows, one fast call.
+        const a2 = run('Reshape', { x: a }, { shape: [1, batchA * M, K] });
+        const b2 = run('Reshape', { x: b }, { shape: [1, K, N] });
+        result = run('Reshape', { x: matmul(a2, b2) }, { shape: outShape });
+      } else if (batchA === batchB || batchA === 1) {
+        const a3 = run('Reshape', { x: a }, { shape: [batchA, M, K] });
+        const b3 = run('Reshape', { x: b }, { shape: [batchB, K, N] });
+        const parts: tf.TensorInfo[] = [];
+        for (let i = 0; i < batchB; i++) {
+          const ai = batchA === 1 ? a3 : batch(a3, i, M, K);
+          parts.push(matmul(ai, batch(b3, i, K, N)));
+        }
+        const cat = parts.length === 1 ? parts[0] : run('Concat', parts, { axis: 0 });
+        result = run('Reshape', { x: cat }, { shape: outShape });
+      } else {
+        // Other broadcasts ([2,1,..]·[1,3,..]): the original kernel, on the materialised transposes.
+        result = orig({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+        temps.push(result);
+      }
+      for (const t of temps) if (t !== result) b_.disposeData(t.dataId);
+      return result;
+    },
+  });
 }

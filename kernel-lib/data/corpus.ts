@@ -77,7 +77,10 @@ export interface CorpusStats {
   vocabSize: number;
   /** Tokens per Brown tag that resolved to X because the tag is unknown (should be empty). */
   unknownTags: Record<string, number>;
-  /** Tokens per Brown tag not listed in en-brown.map but derived by rule (e.g. `nr-tl`). */
+  /**
+   * Tokens per Brown tag resolved by rule rather than by its en-brown.map entry: tags the map lacks
+   * (`nr-tl`, `nr-tl-hl`) and, with the `'head'` scheme, every `+` contraction.
+   */
   derivedTags: Record<string, number>;
   perSplit: Record<SplitName, SplitStats>;
 }

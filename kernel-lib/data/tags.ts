@@ -16,8 +16,8 @@
  *   part is a verb (`pps+bez` "it's", `ppss+md` "I'll", `ex+bez` "there's", `wdt+bez` "what's") → PRT,
  *   while `vb+…`, `md+…`, `hv+…`, `in+…` contractions take the class of their first part.
  *
- * Tags missing from the table (`nr-tl` and `nr-tl-hl`, 314 tokens, which NLTK maps to X by default)
- * are derived: strip the `-tl`/`-hl`/`-nc` flags (also the truncated `-t`/`-n` that occur twice in
+ * Tags missing from the table (`nr-tl` and `nr-tl-hl`, 314 tokens, which a strict lookup in the
+ * map, with NLTK's default for missing entries, would send to X) are derived: strip the `-tl`/`-hl`/`-nc` flags (also the truncated `-t`/`-n` that occur twice in
  * the corpus), and a trailing `*` negation, then look the base tag up again. Only tags that still
  * fail resolve to X, and they are reported as unknown ({@link resolveTag}'s `how: 'unknown'`).
  *

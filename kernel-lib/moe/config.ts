@@ -8,6 +8,16 @@
 export const ROUTER_NAMES = ['top1', 'topk', 'expert-choice'] as const;
 export type RouterName = (typeof ROUTER_NAMES)[number];
 export const ACTIVATIONS = ['relu', 'gelu'] as const;
+/**
+ * Order in which token-choice assignments claim expert slots.
+ * `choice`: every token's 1st choice in token order, then every 2nd choice, … (GShard §2.2;
+ * the conformance rule). `token`: token 0's choices, then token 1's, … With k > 1, `choice`
+ * lets a later token's 1st choice push out an earlier token's 2nd choice, so in a causal LM the
+ * future changes the past; `token` keeps every token's routing a function of earlier tokens only.
+ * With k = 1 the two are the same.
+ */
+export const PRIORITIES = ['choice', 'token'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export interface MoeConfig {
@@ -21,6 +31,8 @@ export interface MoeConfig {
   router: RouterName;
   /** k: experts per token for `topk` (top1 forces 1; ignored by expert-choice). */
   k: number;
+  /** Slot priority for token choice (see PRIORITIES). */
+  priority: Priority;
   /** Training capacity factor; null = dropless (no capacity limit). Switch paper default 1.25 (Table 1). */
   capacityFactor: number | null;
   /** Capacity factor at evaluation; Switch evaluates at 2.0 (§2.2). */
@@ -43,6 +55,7 @@ export const DEFAULT_MOE_CONFIG: Omit<MoeConfig, 'dModel' | 'dFf'> = {
   numExperts: 8,
   router: 'top1',
   k: 1,
+  priority: 'choice',
   capacityFactor: 1.25,
   evalCapacityFactor: 2.0,
   activation: 'relu',
@@ -93,6 +106,9 @@ export function validateMoeConfig(cfg: MoeConfig): void {
   positiveInt('k', cfg.k);
   if (cfg.k > cfg.numExperts) throw new Error(`MoE config: k = ${cfg.k} exceeds numExperts = ${cfg.numExperts}`);
   if (cfg.router === 'top1' && cfg.k !== 1) throw new Error(`MoE config: router 'top1' routes each token to 1 expert, got k = ${cfg.k} (use router 'topk')`);
+  if (!(PRIORITIES as readonly string[]).includes(cfg.priority)) {
+    throw new Error(`MoE config: unknown priority '${String(cfg.priority)}' (choose ${PRIORITIES.join(', ')})`);
+  }
   capacity('capacityFactor', cfg.capacityFactor);
   capacity('evalCapacityFactor', cfg.evalCapacityFactor);
   if (!(ACTIVATIONS as readonly string[]).includes(cfg.activation)) {

@@ -7,6 +7,7 @@
  * choices. Memory and time stay flat in E at fixed T and expert size.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Priority } from './config.ts';
 import { oneHotFloat } from './onehot.ts';
 
 /**
@@ -22,21 +23,24 @@ export function expertLoads(choices: tf.Tensor2D, numExperts: number): tf.Tensor
  * Slot of every assignment in its expert's buffer, in priority order: every token's 1st
  * choice in token order, then every 2nd choice, and so on (GShard §2.2; Switch §2.2 with k = 1).
  * An assignment whose expert already holds C earlier ones is dropped.
+ * With `priority: 'token'`, token t's choices all come before token t+1's instead (causal).
  * @param choices int32[k,T] row j = each token's (j+1)-th choice.
  * @param capacity C ≥ 1.
  * @returns int32[k,T]: e·C + position when kept, E·C when dropped.
  */
-export function assignmentSlots(choices: tf.Tensor2D, numExperts: number, capacity: number): tf.Tensor2D {
+export function assignmentSlots(choices: tf.Tensor2D, numExperts: number, capacity: number, priority: Priority = 'choice'): tf.Tensor2D {
   return tf.tidy(() => {
     const [k, T] = choices.shape;
-    const flat = tf.reshape(choices, [k * T]) as tf.Tensor1D; // [kT] in priority order
+    const ordered = priority === 'choice' ? choices : tf.transpose(choices); // [k,T] or [T,k]
+    const flat = tf.reshape(ordered, [k * T]) as tf.Tensor1D; // [kT] in priority order
     const onehot = oneHotFloat(flat, numExperts); // [kT,E]
     // Assignments to the same expert ahead in priority order; float32 counts are exact below 2^24.
     const ahead = tf.cumsum(onehot, 0, true); // [kT,E]
     const position = tf.cast(tf.sum(tf.mul(ahead, onehot), 1), 'int32'); // [kT]
     const kept = tf.less(position, capacity);
     const slot = tf.add(tf.mul(flat, tf.scalar(capacity, 'int32')), position); // int32: a bare JS number would upcast to float32
-    return tf.reshape(tf.where(kept, slot, tf.fill([k * T], numExperts * capacity, 'int32')), [k, T]) as tf.Tensor2D; // [k,T]
+    const slots = tf.where(kept, slot, tf.fill([k * T], numExperts * capacity, 'int32'));
+    return (priority === 'choice' ? tf.reshape(slots, [k, T]) : tf.transpose(tf.reshape(slots, [T, k]))) as tf.Tensor2D; // [k,T]
   });
 }
 

@@ -87,6 +87,7 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
   const routing: Routing = route(xs, params.routerWeight, {
     numExperts: E,
     k: cfg.k,
+    priority: cfg.priority,
     capacityFactor: opts.training ? cfg.capacityFactor : cfg.evalCapacityFactor,
     jitterEps: cfg.jitterEps,
     training: opts.training,

@@ -8,5 +8,7 @@ import * as tf from '@tensorflow/tfjs';
  * @returns float32[N,depth].
  */
 export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
+  // tf.oneHot refuses depth 1 (a one-expert layer): every valid index is then 0.
+  if (depth === 1) return tf.tidy(() => tf.cast(tf.expandDims(tf.equal(indices, 0), 1), 'float32') as tf.Tensor2D);
   return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), 'float32') as tf.Tensor2D);
 }

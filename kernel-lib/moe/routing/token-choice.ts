@@ -30,7 +30,7 @@ export function tokenChoice(
     capacity = roundCapacity(maxLoad, T);
   }
   const C = capacity;
-  const slot = untaped(() => assignmentSlots(choices, E, C)); // [k,T]
+  const slot = untaped(() => assignmentSlots(choices, E, C, opts.priority ?? 'choice')); // [k,T]
   const kept = tf.cast(tf.less(slot, E * C), 'float32'); // [k,T]
   const gates = tf.mul(gate(gatherProbs(base.probs, choices)), kept) as tf.Tensor2D; // [k,T]
   const countsKept = tf.minimum(countsBefore, C) as tf.Tensor1D; // [E]: slots fill in order, so min(load, C)

@@ -3,6 +3,7 @@
  * Letters: T tokens, E experts, C capacity, k choices per token.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { Priority } from '../config.ts';
 
 /** Outputs every router shares: the router's view of the group and its auxiliary losses. */
 export interface RouterProbs {
@@ -60,6 +61,8 @@ export type Routing = TokenChoiceRouting | ExpertChoiceRouting;
 export interface RouteOptions {
   numExperts: number;
   k: number;
+  /** Slot priority for token choice (default 'choice'; ignored by expert choice). */
+  priority?: Priority;
   capacityFactor: number | null;
   /** Multiplicative jitter ε, applied only when `training` (router input only). */
   jitterEps: number;

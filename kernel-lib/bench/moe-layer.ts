@@ -1,0 +1,136 @@
+/**
+ * `bench moe-layer`: forward+backward time of one MoE layer per expert count, against a dense
+ * FFN of the same active FLOPs per token (hidden width k·F), on one backend in one process, so
+ * the ratios compare like with like.
+ *
+ * FLOPs counted are the matmuls executed (capacity padding included), ×3 for forward+backward:
+ * MoE forward = 2·T·D·E (router) + 4·E·C·D·F (experts); dense forward = 4·T·D·(k·F).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type DeviceInfo } from '../backend/index.ts';
+import { type RouterName } from '../moe/config.ts';
+import { MoeLayer } from '../moe/layer.ts';
+import { denseFfn, initDenseParams } from '../moe/dense.ts';
+import { timeSteps } from './timing.ts';
+
+export interface MoeBenchOptions {
+  tokens: number;
+  dModel: number;
+  dFf: number;
+  experts: number[];
+  router: RouterName;
+  k: number;
+  capacityFactor: number | null;
+  warmup: number;
+  repeats: number;
+  seed: number;
+}
+
+export interface MoeBenchRow {
+  kind: 'moe' | 'dense';
+  router: RouterName | 'dense';
+  experts: number;
+  k: number;
+  tokens: number;
+  dModel: number;
+  dFf: number;
+  capacityFactor: number | null;
+  capacity: number | null;
+  backend: string;
+  device: string;
+  gpu: boolean;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  gflops: number;
+  /** medianMs / medianMs of the smallest expert count in this run. */
+  vsFewestExperts?: number;
+  /** medianMs / medianMs of the FLOP-matched dense FFN in this run. */
+  vsDense?: number;
+}
+
+/** Runs the benchmark; rows come out dense first, then one per expert count. */
+export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRow?: (r: MoeBenchRow) => void): Promise<MoeBenchRow[]> {
+  for (const [name, v] of Object.entries({ tokens: o.tokens, dModel: o.dModel, dFf: o.dFf, k: o.k })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`bench moe-layer: ${name} must be an integer ≥ 1, got ${v}`);
+  }
+  if (o.experts.length === 0 || o.experts.some((e) => !Number.isInteger(e) || e < 1)) {
+    throw new Error(`bench moe-layer: experts must be integers ≥ 1, got ${o.experts.join(',')}`);
+  }
+  const { tokens: T, dModel: D, dFf: F } = o;
+  const k = o.router === 'top1' ? 1 : o.k;
+  const base = { tokens: T, dModel: D, backend: device.backend, device: device.device, gpu: device.gpu };
+  const rows: MoeBenchRow[] = [];
+  const emit = (r: MoeBenchRow) => {
+    rows.push(r);
+    onRow?.(r);
+  };
+  const x = tf.randomNormal([T, D], 0, 1, 'float32', o.seed) as tf.Tensor2D;
+  const cot = tf.randomNormal([T, D], 0, 1, 'float32', o.seed + 1) as tf.Tensor2D;
+  try {
+    // Dense FFN with the same active FLOPs per token: hidden width k·F.
+    const dense = initDenseParams(D, k * F, 0.1, o.seed);
+    const w1 = tf.variable(dense.w1);
+    const w2 = tf.variable(dense.w2);
+    tf.dispose([dense.w1, dense.w2]);
+    const denseTiming = await timeSteps(
+      () =>
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(denseFfn({ w1, w2 }, x, 'relu'), cot)) as tf.Scalar, [w1, w2]);
+          return tf.addN(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+        }),
+      o.warmup,
+      o.repeats,
+    );
+    tf.dispose([w1, w2]);
+    const denseFlops = 3 * 4 * T * D * k * F;
+    emit({ ...base, kind: 'dense', router: 'dense', experts: 1, k, dFf: k * F, capacityFactor: null, capacity: null, ...pick(denseTiming), gflops: denseFlops / denseTiming.medianMs / 1e6 });
+
+    let fewest: number | undefined;
+    for (const E of o.experts) {
+      if (k > E) throw new Error(`bench moe-layer: k = ${k} exceeds experts = ${E}`);
+      const layer = new MoeLayer(
+        { dModel: D, dFf: F, numExperts: E, router: o.router, k, capacityFactor: o.capacityFactor, evalCapacityFactor: o.capacityFactor },
+        { seed: o.seed },
+      );
+      let capacity = 0;
+      const timing = await timeSteps(
+        () =>
+          tf.tidy(() => {
+            const { grads } = tf.variableGrads(() => {
+              const out = layer.apply(x, { training: true });
+              capacity = out.metrics.capacity;
+              return tf.add(tf.sum(tf.mul(out.y, cot)), out.auxLoss) as tf.Scalar;
+            }, layer.variables());
+            return tf.addN(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+          }),
+        o.warmup,
+        o.repeats,
+      );
+      layer.dispose();
+      fewest ??= timing.medianMs;
+      const flops = 3 * (2 * T * D * E + 4 * E * capacity * D * F);
+      emit({
+        ...base,
+        kind: 'moe',
+        router: o.router,
+        experts: E,
+        k,
+        dFf: F,
+        capacityFactor: o.capacityFactor,
+        capacity,
+        ...pick(timing),
+        gflops: flops / timing.medianMs / 1e6,
+        vsFewestExperts: timing.medianMs / fewest,
+        vsDense: timing.medianMs / denseTiming.medianMs,
+      });
+    }
+  } finally {
+    tf.dispose([x, cot]);
+  }
+  return rows;
+}
+
+function pick(t: { medianMs: number; minMs: number; maxMs: number }) {
+  return { medianMs: t.medianMs, minMs: t.minMs, maxMs: t.maxMs };
+}
