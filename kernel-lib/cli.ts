@@ -9,6 +9,7 @@ import { COMMON_OPTIONS } from './cli/common.ts';
 import { conformanceCommand, conformanceOptions } from './cli/conformance.ts';
 import { demoCommand, demoOptions } from './cli/demo.ts';
 import { deviceCommand } from './cli/device.ts';
+import { trainCommand } from './cli/train.ts';
 
 interface Command {
   summary: string;
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
+  lines.push(`  ${'train'.padEnd(12)} train a Transformer LM on the Brown corpus: train --config <file> [--key=value …]`);
   return `usage: switchyard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nevery command takes:\n${formatOptions(COMMON_OPTIONS)}\n`;
 }
 
@@ -35,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
+  // train takes config keys as options (--key=value), checked against the config's types.
+  if (name === 'train') return trainCommand(rest);
   const cmd = COMMANDS[name];
   if (!cmd) throw new Error(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
   const specs = { ...COMMON_OPTIONS, ...cmd.options };

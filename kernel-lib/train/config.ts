@@ -1,0 +1,225 @@
+/**
+ * Training configuration: one flat object with commented defaults (nanoGPT style). Experiment
+ * files export a `Partial<TrainConfig>`; `--key=value` overrides are type-checked against the
+ * defaults; unknown keys are rejected. The resolved config is saved with every run.
+ */
+import { BACKEND_NAMES, type BackendName } from '../backend/index.ts';
+import { ACTIVATIONS, ROUTER_NAMES, type Activation, type RouterName } from '../moe/config.ts';
+import { DECAYS, type Decay } from './schedule.ts';
+
+export interface TrainConfig {
+  // ---- run
+  /** Run name: the run directory is `${outDir}/${name}`. */
+  name: string;
+  /** Where runs are written. */
+  outDir: string;
+  /** tfjs backend (`auto` prefers a hardware GPU). */
+  backend: BackendName;
+  /** Seed for weights, dropout/jitter noise and data order. */
+  seed: number;
+  /** Continue from the run directory's latest checkpoint when there is one. */
+  resume: boolean;
+
+  // ---- data (Brown corpus)
+  /** Vocabulary size including <pad> <unk> <eos>. */
+  vocabSize: number;
+  /** Seed of the train/validation/test document split. */
+  splitSeed: number;
+  /** S: tokens per sequence. */
+  seqLen: number;
+  /** B: sequences per batch; one routing group is all B·S tokens. */
+  batchSize: number;
+
+  // ---- model
+  /** D */
+  dModel: number;
+  /** H: attention heads (must divide D). */
+  numHeads: number;
+  numLayers: number;
+  /** F: dense FFN width and each expert's width. */
+  dFf: number;
+  /** Every `sparseEvery`-th FFN is an MoE layer (2 = every other, as in Switch); 0 = dense model. */
+  sparseEvery: number;
+  router: RouterName;
+  /** E */
+  numExperts: number;
+  /** k for router topk. */
+  k: number;
+  /** Train capacity factor; null = dropless. */
+  capacityFactor: number | null;
+  /** Eval capacity factor (Switch evaluates at 2.0); null = dropless. */
+  evalCapacityFactor: number | null;
+  /** α of the load-balancing loss (Switch eq. 4). */
+  balanceCoef: number;
+  /** Router z-loss coefficient (ST-MoE). */
+  zCoef: number;
+  /** Router input jitter ε (training only). */
+  jitterEps: number;
+  /** Dropout inside experts (training only). */
+  expertDropout: number;
+  /** Residual/attention dropout (training only). */
+  dropout: number;
+  activation: Activation;
+  /** Init scale s: σ = sqrt(s / fan_in) (Switch §2.4). */
+  initScale: number;
+  /** Output projection shares the token embedding. */
+  tiedEmbeddings: boolean;
+  /** Expert Choice sees the whole group, future tokens included: refused in this causal LM unless true. */
+  allowExpertChoice: boolean;
+
+  // ---- optimisation
+  /** Training steps in all. */
+  steps: number;
+  /** Peak learning rate. */
+  lr: number;
+  /** Learning rate at the end of decay. */
+  minLr: number;
+  warmupSteps: number;
+  decay: Decay;
+  /** Decoupled weight decay (AdamW) on matrices. */
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Clip gradients to this global L2 norm; 0 = off. */
+  gradClip: number;
+
+  // ---- bookkeeping
+  /** Read metrics back from the device every this many steps (never per step). */
+  logEvery: number;
+  /** Evaluate on the validation split every this many steps (0 = only at the end). */
+  evalEvery: number;
+  /** Validation batches per evaluation (a fixed set, the same every time). */
+  evalBatches: number;
+  /** Checkpoint every this many steps (0 = only at the end). */
+  checkpointEvery: number;
+  /** Progress display: bar on a terminal, periodic lines otherwise. */
+  progress: 'auto' | 'bar' | 'lines' | 'none';
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  name: 'run',
+  outDir: 'runs',
+  backend: 'auto',
+  seed: 0,
+  resume: true,
+  vocabSize: 8000,
+  splitSeed: 0,
+  seqLen: 64,
+  batchSize: 16,
+  dModel: 128,
+  numHeads: 4,
+  numLayers: 4,
+  dFf: 512,
+  sparseEvery: 2,
+  router: 'top1',
+  numExperts: 8,
+  k: 2,
+  capacityFactor: 1.25,
+  evalCapacityFactor: 2.0,
+  balanceCoef: 1e-2,
+  zCoef: 1e-3,
+  jitterEps: 0,
+  expertDropout: 0,
+  dropout: 0,
+  activation: 'relu',
+  initScale: 0.1,
+  tiedEmbeddings: true,
+  allowExpertChoice: false,
+  steps: 1000,
+  lr: 1e-3,
+  minLr: 1e-4,
+  warmupSteps: 100,
+  decay: 'cosine',
+  weightDecay: 0.01,
+  beta1: 0.9,
+  beta2: 0.98,
+  epsilon: 1e-8,
+  gradClip: 1.0,
+  logEvery: 10,
+  evalEvery: 200,
+  evalBatches: 8,
+  checkpointEvery: 200,
+  progress: 'auto',
+};
+
+/** Keys whose value may also be null. */
+const NULLABLE = new Set<keyof TrainConfig>(['capacityFactor', 'evalCapacityFactor']);
+/** Keys with a fixed set of string values. */
+const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
+  backend: BACKEND_NAMES,
+  router: ROUTER_NAMES,
+  activation: ACTIVATIONS,
+  decay: DECAYS,
+  progress: ['auto', 'bar', 'lines', 'none'],
+};
+const INTEGER = new Set<keyof TrainConfig>([
+  'seed', 'vocabSize', 'splitSeed', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'sparseEvery',
+  'numExperts', 'k', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'checkpointEvery',
+]);
+
+/** Checks one value against the key's type; throws naming the key and value. */
+export function checkValue(key: string, value: unknown, source: string): void {
+  if (!(key in DEFAULT_TRAIN_CONFIG)) {
+    throw new Error(`${source}: unknown config key '${key}' (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')})`);
+  }
+  const k = key as keyof TrainConfig;
+  const want = typeof DEFAULT_TRAIN_CONFIG[k];
+  if (value === null && NULLABLE.has(k)) return;
+  if (typeof value !== want) {
+    throw new Error(`${source}: '${key}' must be a ${want}${NULLABLE.has(k) ? ' or null' : ''}, got ${JSON.stringify(value)}`);
+  }
+  if (want === 'number' && !Number.isFinite(value as number)) throw new Error(`${source}: '${key}' must be finite, got ${value}`);
+  if (INTEGER.has(k) && !Number.isInteger(value)) throw new Error(`${source}: '${key}' must be an integer, got ${value}`);
+  const choices = CHOICES[k];
+  if (choices && !choices.includes(value as string)) throw new Error(`${source}: '${key}' must be one of ${choices.join(', ')}, got '${value}'`);
+}
+
+/** Parses a `--key=value` string value into the key's type. */
+export function parseOverride(key: string, raw: string): unknown {
+  checkKnown(key, '--' + key);
+  const k = key as keyof TrainConfig;
+  if (raw === 'null' && NULLABLE.has(k)) return null;
+  switch (typeof DEFAULT_TRAIN_CONFIG[k]) {
+    case 'number': {
+      const v = Number(raw);
+      if (raw.trim() === '' || Number.isNaN(v)) throw new Error(`--${key}: expected a number${NULLABLE.has(k) ? " or 'null'" : ''}, got '${raw}'`);
+      return v;
+    }
+    case 'boolean':
+      if (raw === 'true') return true;
+      if (raw === 'false') return false;
+      throw new Error(`--${key}: expected true or false, got '${raw}'`);
+    default:
+      return raw;
+  }
+}
+
+function checkKnown(key: string, source: string): void {
+  if (!(key in DEFAULT_TRAIN_CONFIG)) {
+    throw new Error(`${source}: unknown config key '${key}' (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')})`);
+  }
+}
+
+/** Merges layers of overrides over the defaults, checking every key and value. */
+export function resolveTrainConfig(...layers: { source: string; values: Partial<TrainConfig> | Record<string, unknown> }[]): TrainConfig {
+  const cfg: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
+  for (const { source, values } of layers) {
+    if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new Error(`${source}: config must be an object`);
+    for (const [k, v] of Object.entries(values)) {
+      checkValue(k, v, source);
+      cfg[k] = v;
+    }
+  }
+  const c = cfg as unknown as TrainConfig;
+  const positive: (keyof TrainConfig)[] = ['vocabSize', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'numExperts', 'k', 'steps', 'logEvery', 'evalBatches'];
+  for (const key of positive) if ((c[key] as number) < 1) throw new Error(`config: '${key}' must be ≥ 1, got ${c[key]}`);
+  for (const key of ['sparseEvery', 'warmupSteps', 'evalEvery', 'checkpointEvery', 'weightDecay', 'gradClip', 'jitterEps', 'expertDropout', 'dropout', 'balanceCoef', 'zCoef'] as const) {
+    if ((c[key] as number) < 0) throw new Error(`config: '${key}' must be ≥ 0, got ${c[key]}`);
+  }
+  if (!(c.lr > 0)) throw new Error(`config: 'lr' must be > 0, got ${c.lr}`);
+  if (c.minLr < 0 || c.minLr > c.lr) throw new Error(`config: 'minLr' must be in [0, lr=${c.lr}], got ${c.minLr}`);
+  for (const key of ['beta1', 'beta2'] as const) if (!(c[key] >= 0 && c[key] < 1)) throw new Error(`config: '${key}' must be in [0, 1), got ${c[key]}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(c.name)) throw new Error(`config: 'name' must be letters, digits, '.', '_' or '-', got '${c.name}'`);
+  return c;
+}

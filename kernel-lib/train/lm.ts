@@ -1,0 +1,45 @@
+/** What the trainer needs from a language model, and the LM loss. */
+import * as tf from '@tensorflow/tfjs';
+import type { RoutingMetrics } from '../moe/layer.ts';
+
+export interface LmForward {
+  /** float32[B,S,V] */
+  logits: tf.Tensor3D;
+  /** Σ over MoE layers of balanceCoef·balance + zCoef·z. */
+  auxLoss: tf.Scalar;
+  /** Σ over MoE layers, no coefficient. */
+  balanceLoss: tf.Scalar;
+  /** Σ over MoE layers, no coefficient. */
+  zLoss: tf.Scalar;
+  moe: { layer: number; metrics: RoutingMetrics }[];
+}
+
+export interface LanguageModel {
+  forward(ids: tf.Tensor2D, opts: { training: boolean; seed?: number; returnExpertIndex?: boolean }): LmForward;
+  namedVariables(): Record<string, tf.Variable>;
+  dispose(): void;
+}
+
+/**
+ * Mean token cross-entropy (nats).
+ * @param logits float32[B,S,V].
+ * @param targets int32[B,S].
+ */
+export function crossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const [B, S, V] = logits.shape;
+    const N = B * S;
+    const logp = tf.logSoftmax(tf.reshape(logits, [N, V])); // [N,V]
+    const flat = tf.add(tf.range(0, N * V, V, 'int32'), tf.reshape(targets, [N])); // [N] index i·V + target
+    return tf.neg(tf.mean(tf.gather(tf.reshape(logp, [N * V]), flat))) as tf.Scalar;
+  });
+}
+
+/**
+ * Correct next-token predictions, summed.
+ * @param logits float32[B,S,V].
+ * @param targets int32[B,S].
+ */
+export function correctCount(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 2), targets), 'float32')) as tf.Scalar);
+}

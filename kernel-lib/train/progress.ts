@@ -1,0 +1,54 @@
+/**
+ * Progress display. Terminal: one bar redrawn in place on stderr. Elsewhere (logs, notebooks
+ * without a display callback): a compact line at most every ~5% of the run. Updates happen at
+ * metric reads only, so the display adds no device reads.
+ */
+
+export interface ProgressInfo {
+  step: number;
+  steps: number;
+  loss: number;
+  tokensPerSec: number;
+  evalLoss?: number;
+  elapsedSec: number;
+}
+
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+
+export type ProgressSink = (p: ProgressInfo) => void;
+
+export function fmtRate(r: number): string {
+  return r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(0);
+}
+
+export function progressLine(p: ProgressInfo): string {
+  const ev = p.evalLoss === undefined ? '' : `  val ${p.evalLoss.toFixed(3)}`;
+  return `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${ev}  ${fmtRate(p.tokensPerSec)} tok/s  ${p.elapsedSec.toFixed(0)}s`;
+}
+
+/** A sink writing to stderr in the given mode. */
+export function terminalProgress(mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): { update: ProgressSink; done: () => void } {
+  const bar = mode === 'bar' || (mode === 'auto' && stream.isTTY === true);
+  let lastLine = -1;
+  let drawn = false;
+  return {
+    update: (p) => {
+      if (mode === 'none') return;
+      if (bar) {
+        const width = 24;
+        const filled = Math.round((width * p.step) / p.steps);
+        stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progressLine(p)}\x1b[K`);
+        drawn = true;
+      } else {
+        const bucket = Math.floor((20 * p.step) / p.steps);
+        if (bucket !== lastLine || p.step === p.steps) {
+          lastLine = bucket;
+          stream.write(`[switchyard] ${progressLine(p)}\n`);
+        }
+      }
+    },
+    done: () => {
+      if (drawn) stream.write('\n');
+    },
+  };
+}

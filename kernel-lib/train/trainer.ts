@@ -1,0 +1,309 @@
+/**
+ * The training loop: AdamW with warm-up and decay, gradient clipping, loss = cross-entropy +
+ * Σ_layers (balanceCoef·balance + zCoef·z), periodic evaluation, run records and exact resume.
+ *
+ * Device discipline: a step enqueues work and keeps one small metrics vector on the device; the
+ * vectors are read back together every `logEvery` steps (and at evaluations and checkpoints).
+ * Nothing else is read during training. A step whose loss or gradients are not finite changes
+ * nothing (the update is masked on the device); the next read stops the run, records where it
+ * diverged, and leaves the last checkpoint, written before that step, as the good one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DeviceInfo, useBackend } from '../backend/index.ts';
+import { BatchStream, fixedBatches, loadCorpus, type BatchState, type Corpus } from '../data/index.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { latestCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import type { TrainConfig } from './config.ts';
+import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
+import { createTrainStep, HEAD } from './step.ts';
+import { createModel } from './model-factory.ts';
+import { AdamW } from './optimizer.ts';
+import { type ProgressSink, terminalProgress } from './progress.ts';
+import { learningRate } from './schedule.ts';
+
+/** One training step's metrics, as read back. */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  crossEntropy: number;
+  balanceLoss: number;
+  zLoss: number;
+  gradNorm: number;
+  lr: number;
+  finite: boolean;
+  /** Window average: wall time of the `logEvery` steps up to and including the read, divided by their count. */
+  stepMs: number;
+  tokensPerSec: number;
+  moe: { layer: number; droppedFraction: number; entropy: number; balanceLoss: number; zLoss: number; countsBefore: number[]; countsKept: number[] }[];
+}
+
+export interface EvalMetrics {
+  step: number;
+  loss: number;
+  /** The paper's quality measure: −loss (higher is better). */
+  negLogPerplexity: number;
+  perplexity: number;
+  accuracy: number;
+  tokens: number;
+  /** Per MoE layer, at the eval capacity factor. */
+  droppedFraction: number[];
+}
+
+export interface RunResult {
+  runDir: string;
+  status: 'completed' | 'stopped' | 'diverged';
+  steps: number;
+  finalEval?: EvalMetrics;
+  diverged?: { step: number; loss: number; gradNorm: number };
+  device: DeviceInfo;
+}
+
+export class TrainingDiverged extends Error {
+  constructor(
+    message: string,
+    readonly result: RunResult,
+  ) {
+    super(message);
+  }
+}
+
+export interface TrainOptions {
+  /** Progress callback (notebooks); default: a terminal bar or periodic lines on stderr. */
+  onProgress?: ProgressSink;
+  /** Called with each batch of metrics rows as they are read back. */
+  onMetrics?: (rows: StepMetrics[]) => void;
+  /** Called after each evaluation. */
+  onEval?: (e: EvalMetrics) => void;
+  /** Stop (with a checkpoint) after this many steps, as an interruption would: for tests and time-boxed runs. */
+  stopAfterSteps?: number;
+  /** Use the corpus already loaded (notebooks running several configs). */
+  corpus?: Corpus;
+  /** Skip backend selection (the caller already chose one). */
+  device?: DeviceInfo;
+}
+
+/** Keys that may differ between a run and its resumption. */
+const RESUMABLE_CHANGES = new Set(['resume', 'steps', 'progress', 'logEvery', 'evalEvery', 'checkpointEvery', 'backend']);
+
+export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunResult> {
+  const device = opts.device ?? (await useBackend(cfg.backend));
+  const corpus = opts.corpus ?? loadCorpus({ seed: cfg.splitSeed, vocabSize: cfg.vocabSize });
+  if (corpus.options.seed !== cfg.splitSeed || corpus.vocab.size > cfg.vocabSize) {
+    throw new Error(`train: the corpus passed in was built with split seed ${corpus.options.seed} and ${corpus.vocab.size} words; the config asks for ${cfg.splitSeed} and ${cfg.vocabSize}`);
+  }
+  const runDir = join(cfg.outDir, cfg.name);
+  const ckptDir = join(runDir, 'checkpoints');
+  mkdirSync(ckptDir, { recursive: true });
+
+  const V = corpus.vocab.size;
+  const model: LanguageModel = createModel(cfg, V);
+  const params = model.namedVariables();
+  const opt = new AdamW(params, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon, weightDecay: cfg.weightDecay });
+  const allVars = { ...params, ...opt.namedState() };
+  const trainSplit = corpus.split('train');
+  let stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
+  const evalSet = fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.evalBatches);
+
+  // ---- fresh start or resume
+  let startStep = 0;
+  const manifest = cfg.resume ? latestCheckpoint<{ data: BatchState; config: TrainConfig }>(ckptDir) : null;
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  if (manifest) {
+    const changed = Object.keys(cfg).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(cfg[k as keyof TrainConfig]) !== JSON.stringify(manifest.state.config[k as keyof TrainConfig]));
+    if (changed.length) throw new Error(`train: cannot resume ${runDir}: config differs from the checkpoint in ${changed.map((k) => `'${k}'`).join(', ')} (use another --name, or --resume=false to start afresh)`);
+    restoreCheckpoint(ckptDir, manifest, allVars);
+    stream = BatchStream.restore(trainSplit, manifest.state.data);
+    startStep = manifest.step;
+    truncateMetrics(metricsPath, startStep);
+    log(`resumed ${runDir} at step ${startStep}`);
+  } else {
+    writeFileAtomic(metricsPath, '');
+  }
+  const envPath = join(runDir, 'environment.json');
+  const env = existsSync(envPath) && manifest ? JSON.parse(readFileSync(envPath, 'utf8')) : { started: new Date().toISOString(), resumed: [] };
+  if (manifest) env.resumed.push({ at: new Date().toISOString(), step: startStep, device });
+  writeJsonAtomic(envPath, { ...env, device, argv: process.argv.slice(2) });
+  writeJsonAtomic(join(runDir, 'config.json'), cfg);
+  corpus.vocab.save(join(runDir, 'vocab.json'));
+  if (startStep >= cfg.steps) log(`${runDir} already has ${startStep} ≥ ${cfg.steps} steps`);
+
+  const display = terminalProgress(cfg.progress);
+  const progress = opts.onProgress ?? display.update;
+  const t0 = performance.now();
+  const B = cfg.batchSize;
+  const S = cfg.seqLen;
+  const pending: { step: number; lr: number; vec: tf.Tensor1D }[] = [];
+  let windowStart = performance.now();
+  let lastLoss = NaN;
+  let lastEval: EvalMetrics | undefined;
+  let diverged: RunResult['diverged'];
+
+  const stepper = createTrainStep(model, params, opt, { batchSize: B, seqLen: S, seed: cfg.seed, gradClip: cfg.gradClip });
+
+  const flush = async (): Promise<StepMetrics[]> => {
+    if (pending.length === 0) return [];
+    const stacked = tf.stack(pending.map((p) => p.vec));
+    const data = await stacked.data(); // the scheduled read
+    const now = performance.now();
+    const width = stacked.shape[1]!;
+    stacked.dispose();
+    const windowMs = now - windowStart;
+    windowStart = now;
+    const stepMs = windowMs / pending.length;
+    const { layers, experts: E } = stepper.layout();
+    const rows: StepMetrics[] = pending.map((p, i) => {
+      const r = data.subarray(i * width, (i + 1) * width);
+      const moe = layers.map((layer, j) => {
+        const o = HEAD + j * (4 + 2 * E);
+        return {
+          layer,
+          droppedFraction: r[o],
+          entropy: r[o + 1],
+          balanceLoss: r[o + 2],
+          zLoss: r[o + 3],
+          countsBefore: Array.from(r.subarray(o + 4, o + 4 + E)),
+          countsKept: Array.from(r.subarray(o + 4 + E, o + 4 + 2 * E)),
+        };
+      });
+      return {
+        step: p.step + 1,
+        loss: r[0],
+        gradNorm: r[1],
+        finite: r[2] === 1,
+        crossEntropy: r[3],
+        balanceLoss: r[4],
+        zLoss: r[5],
+        lr: p.lr,
+        stepMs,
+        tokensPerSec: (B * S * 1000) / stepMs,
+        moe,
+      };
+    });
+    tf.dispose(pending.map((p) => p.vec));
+    pending.length = 0;
+    appendLines(metricsPath, rows.map((r) => JSON.stringify({ type: 'train', ...r })));
+    const bad = rows.find((r) => !r.finite);
+    if (bad) diverged = { step: bad.step, loss: bad.loss, gradNorm: bad.gradNorm };
+    const last = rows[rows.length - 1];
+    lastLoss = last.loss;
+    opts.onMetrics?.(rows);
+    progress({ step: last.step, steps: cfg.steps, loss: lastLoss, tokensPerSec: last.tokensPerSec, evalLoss: lastEval?.loss, elapsedSec: (now - t0) / 1000 });
+    return rows;
+  };
+
+  const evaluate = async (step: number): Promise<EvalMetrics> => {
+    let sums: tf.Tensor | null = null; // [2 + MoE layers], accumulated on the device
+    for (const batch of evalSet) {
+      const prev: tf.Tensor | null = sums;
+      sums = tf.tidy(() => {
+        const ids = tf.tensor2d(batch.inputs, [B, S], 'int32');
+        const targets = tf.tensor2d(batch.targets, [B, S], 'int32');
+        const out = model.forward(ids, { training: false });
+        const parts = [tf.mul(crossEntropy(out.logits, targets), B * S), correctCount(out.logits, targets), ...out.moe.map((m) => m.metrics.droppedFraction)];
+        const v = tf.stack(parts);
+        return prev ? tf.add(prev, v) : v;
+      });
+      prev?.dispose();
+    }
+    if (!sums) throw new Error('train: evalBatches must be ≥ 1');
+    const d = await sums.data(); // one read per evaluation
+    sums.dispose();
+    const tokens = evalSet.length * B * S;
+    const loss = d[0] / tokens;
+    const e: EvalMetrics = { step, loss, negLogPerplexity: -loss, perplexity: Math.exp(loss), accuracy: d[1] / tokens, tokens, droppedFraction: Array.from(d.subarray(2)).map((v) => v / evalSet.length) };
+    appendLines(metricsPath, [JSON.stringify({ type: 'eval', ...e })]);
+    lastEval = e;
+    opts.onEval?.(e);
+    return e;
+  };
+
+  const checkpoint = async (step: number) => {
+    await saveCheckpoint(ckptDir, step, allVars, { data: stream.state(), config: cfg });
+  };
+
+  const finish = (status: RunResult['status'], steps: number): RunResult => {
+    display.done();
+    const result: RunResult = { runDir, status, steps, finalEval: lastEval, diverged, device };
+    writeJsonAtomic(join(runDir, 'run.json'), { ...result, finished: new Date().toISOString() });
+    return result;
+  };
+
+  try {
+    const stopAt = Math.min(cfg.steps, opts.stopAfterSteps ?? Infinity);
+    for (let step = startStep; step < stopAt; step++) {
+      const lr = learningRate(step, { lr: cfg.lr, minLr: cfg.minLr, warmupSteps: cfg.warmupSteps, steps: cfg.steps, decay: cfg.decay });
+      const batch = stream.next();
+      pending.push({ step, lr, vec: stepper.run(batch.inputs, batch.targets, step, lr) });
+      const done = step + 1;
+      const last = done === stopAt;
+      const evalNow = done === cfg.steps || (cfg.evalEvery > 0 && done % cfg.evalEvery === 0);
+      const ckptNow = last || (cfg.checkpointEvery > 0 && done % cfg.checkpointEvery === 0);
+      if (done % cfg.logEvery === 0 || last || evalNow || ckptNow) await flush();
+      if (diverged) {
+        const result = finish('diverged', done);
+        throw new TrainingDiverged(
+          `training diverged: non-finite loss or gradients at step ${diverged.step} (loss ${diverged.loss}, grad norm ${diverged.gradNorm}); ` +
+            `no update was applied from that step on, and the last good checkpoint in ${ckptDir} is kept. Try a lower lr, gradClip, or a larger zCoef.`,
+          result,
+        );
+      }
+      if (evalNow) await evaluate(done);
+      if (ckptNow) await checkpoint(done);
+    }
+    if (startStep >= stopAt && startStep >= cfg.steps && !lastEval) await evaluate(startStep);
+    return finish(stopAt < cfg.steps ? 'stopped' : 'completed', Math.max(startStep, stopAt));
+  } finally {
+    tf.dispose(pending.map((p) => p.vec));
+    model.dispose();
+    opt.dispose();
+  }
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[switchyard] ${msg}\n`);
+}
+
+/** Appends whole lines and syncs them to disk. */
+function appendLines(path: string, lines: string[]): void {
+  if (lines.length === 0) return;
+  const fd = openSync(path, 'a');
+  try {
+    writeSync(fd, lines.join('\n') + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Keeps the metrics of steps ≤ `step` (and drops a torn last line), atomically. */
+function truncateMetrics(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const keep = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        return (JSON.parse(line) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(path, keep.length ? keep.join('\n') + '\n' : '');
+}
+
+/** Reads a run's metrics file. */
+export function readMetrics(runDir: string): { train: StepMetrics[]; eval: EvalMetrics[] } {
+  const out = { train: [] as StepMetrics[], eval: [] as EvalMetrics[] };
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) throw new Error(`no metrics at ${path}`);
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const row = JSON.parse(line) as { type: string };
+    if (row.type === 'train') out.train.push(row as unknown as StepMetrics);
+    else if (row.type === 'eval') out.eval.push(row as unknown as EvalMetrics);
+  }
+  return out;
+}
+
