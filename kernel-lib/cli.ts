@@ -4,7 +4,7 @@
  * stdout carries only the command's output (JSON where asked); logs and the device line go to stderr.
  */
 import { formatOptions, parseArgs, type OptionSpecs } from './cli/args.ts';
-import { benchCommand, benchOptions } from './cli/bench.ts';
+import { benchCommand } from './cli/bench.ts';
 import { COMMON_OPTIONS } from './cli/common.ts';
 import { conformanceCommand, conformanceOptions } from './cli/conformance.ts';
 import { demoCommand, demoOptions } from './cli/demo.ts';
@@ -21,12 +21,12 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   demo: { summary: 'a Switch layer learns to balance its load; checks the conformance cases', usage: 'demo', options: demoOptions, run: (_p, o) => demoCommand(o) },
   conformance: { summary: 'run MoE conformance cases, one JSON line each', usage: 'conformance case.json [case.json …]', options: conformanceOptions, run: conformanceCommand },
-  bench: { summary: 'benchmark: moe-layer', usage: 'bench moe-layer [options]', options: benchOptions, run: benchCommand },
   device: { summary: 'print the backend and device a run would use (JSON)', usage: 'device', options: {}, run: (_p, o) => deviceCommand(o) },
 };
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
+  lines.push(`  ${'bench'.padEnd(12)} benchmarks: bench moe-layer | train-step [options] (--help for each)`);
   lines.push(`  ${'train'.padEnd(12)} train a Transformer LM on the Brown corpus: train --config <file> [--key=value …]`);
   return `usage: switchyard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nevery command takes:\n${formatOptions(COMMON_OPTIONS)}\n`;
 }
@@ -39,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // train takes config keys as options (--key=value), checked against the config's types.
   if (name === 'train') return trainCommand(rest);
+  // bench takes the options of the benchmark it names.
+  if (name === 'bench') return benchCommand(rest);
   const cmd = COMMANDS[name];
   if (!cmd) throw new Error(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
   const specs = { ...COMMON_OPTIONS, ...cmd.options };

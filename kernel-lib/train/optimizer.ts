@@ -13,6 +13,8 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
+let instances = 0;
+
 export class AdamW {
   /** Steps applied so far (skipped non-finite steps don't count). */
   readonly step: tf.Variable<tf.Rank.R0>;
@@ -23,11 +25,15 @@ export class AdamW {
     private readonly params: Record<string, tf.Variable>,
     private readonly o: AdamWOptions,
   ) {
-    for (const [name, p] of Object.entries(params)) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `opt/m/${name}`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `opt/v/${name}`));
-    }
-    this.step = tf.variable(tf.scalar(0), false, 'opt/step') as tf.Variable<tf.Rank.R0>;
+    // tf.variable copies its initial value: build the zeros inside tidy so they are released.
+    const prefix = `opt${instances++}`;
+    tf.tidy(() => {
+      for (const [name, p] of Object.entries(params)) {
+        this.m.set(name, tf.variable(tf.zerosLike(p), false, `${prefix}/m/${name}`));
+        this.v.set(name, tf.variable(tf.zerosLike(p), false, `${prefix}/v/${name}`));
+      }
+    });
+    this.step = tf.tidy(() => tf.variable(tf.scalar(0), false, `${prefix}/step`)) as tf.Variable<tf.Rank.R0>;
   }
 
   /**

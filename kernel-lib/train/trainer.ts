@@ -82,6 +82,8 @@ export interface TrainOptions {
   corpus?: Corpus;
   /** Skip backend selection (the caller already chose one). */
   device?: DeviceInfo;
+  /** Build the model yourself (a custom LM, or a wrapped one in tests); default: the Transformer of the config. */
+  createModel?: (cfg: TrainConfig, vocabSize: number) => LanguageModel;
 }
 
 /** Keys that may differ between a run and its resumption. */
@@ -98,7 +100,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   mkdirSync(ckptDir, { recursive: true });
 
   const V = corpus.vocab.size;
-  const model: LanguageModel = createModel(cfg, V);
+  const model: LanguageModel = (opts.createModel ?? createModel)(cfg, V);
   const params = model.namedVariables();
   const opt = new AdamW(params, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon, weightDecay: cfg.weightDecay });
   const allVars = { ...params, ...opt.namedState() };

@@ -1,0 +1,94 @@
+/**
+ * `bench train-step`: tokens/s of full training steps (forward, backward, clipping, AdamW) for a
+ * dense LM and MoE LMs of equal active FLOPs per token, side by side in one process:
+ * dense (FFN width F), Switch top-1 (experts of width F), top-2 (experts of width F/2, so two
+ * experts cost one dense FFN). Token ids are synthetic: speed does not depend on the text.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DeviceInfo } from '../backend/index.ts';
+import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, type TrainConfig } from '../train/config.ts';
+import { AdamW } from '../train/optimizer.ts';
+import { createTrainStep } from '../train/step.ts';
+import { flopsPerToken } from '../model/counts.ts';
+import { createModel, modelConfigOf } from '../train/model-factory.ts';
+import { timeSteps } from './timing.ts';
+
+export interface TrainBenchOptions {
+  dModel: number;
+  numLayers: number;
+  numHeads: number;
+  dFf: number;
+  numExperts: number;
+  seqLen: number;
+  batchSize: number;
+  vocabSize: number;
+  capacityFactor: number | null;
+  warmup: number;
+  repeats: number;
+}
+
+export interface TrainBenchRow {
+  model: 'dense' | 'top1' | 'top2';
+  backend: string;
+  device: string;
+  gpu: boolean;
+  experts: number;
+  expertDff: number;
+  capacityFactor: number | null;
+  trainingFlopsPerToken: number;
+  medianMs: number;
+  tokensPerSec: number;
+  /** tokensPerSec / dense tokensPerSec in this run. */
+  vsDense: number;
+}
+
+export async function benchTrainStep(o: TrainBenchOptions, device: DeviceInfo, onRow?: (r: TrainBenchRow) => void): Promise<TrainBenchRow[]> {
+  const base: Partial<TrainConfig> = {
+    dModel: o.dModel, numLayers: o.numLayers, numHeads: o.numHeads, seqLen: o.seqLen, batchSize: o.batchSize,
+    vocabSize: o.vocabSize, numExperts: o.numExperts, capacityFactor: o.capacityFactor, evalCapacityFactor: o.capacityFactor,
+  };
+  if (o.dFf % 2) throw new Error(`bench train-step: dFf must be even (top-2 experts get dFf/2), got ${o.dFf}`);
+  const variants: { model: TrainBenchRow['model']; cfg: Partial<TrainConfig> }[] = [
+    { model: 'dense', cfg: { ...base, sparseEvery: 0, dFf: o.dFf } },
+    { model: 'top1', cfg: { ...base, router: 'top1', dFf: o.dFf } },
+    { model: 'top2', cfg: { ...base, router: 'topk', k: 2, dFf: o.dFf / 2 } },
+  ];
+  const rows: TrainBenchRow[] = [];
+  const N = o.batchSize * o.seqLen;
+  // Synthetic ids from a fixed seed: the same batch for every model.
+  const ids = Int32Array.from({ length: N }, (_, i) => (i * 2654435761) % o.vocabSize >>> 0);
+  const targets = Int32Array.from({ length: N }, (_, i) => ids[(i + 1) % N]);
+  let dense = 0;
+  for (const v of variants) {
+    const cfg = resolveTrainConfig({ source: 'bench', values: v.cfg });
+    const model = createModel(cfg, o.vocabSize);
+    const params = model.namedVariables();
+    const opt = new AdamW(params, { beta1: 0.9, beta2: 0.98, epsilon: 1e-8, weightDecay: DEFAULT_TRAIN_CONFIG.weightDecay });
+    const stepper = createTrainStep(model, params, opt, { batchSize: o.batchSize, seqLen: o.seqLen, seed: 0, gradClip: 1 });
+    let step = 0;
+    try {
+      const t = await timeSteps(() => tf.tidy(() => tf.sum(stepper.run(ids, targets, step++, 1e-4)) as tf.Scalar), o.warmup, o.repeats);
+      const tokensPerSec = (N * 1000) / t.medianMs;
+      if (v.model === 'dense') dense = tokensPerSec;
+      const row: TrainBenchRow = {
+        model: v.model,
+        backend: device.backend,
+        device: device.device,
+        gpu: device.gpu,
+        experts: v.model === 'dense' ? 0 : o.numExperts,
+        expertDff: cfg.dFf,
+        capacityFactor: v.model === 'dense' ? null : o.capacityFactor,
+        trainingFlopsPerToken: flopsPerToken(modelConfigOf(cfg, o.vocabSize)).training,
+        medianMs: t.medianMs,
+        tokensPerSec,
+        vsDense: tokensPerSec / dense,
+      };
+      rows.push(row);
+      onRow?.(row);
+    } finally {
+      model.dispose();
+      opt.dispose();
+    }
+  }
+  return rows;
+}
