@@ -14,7 +14,7 @@ import { registerWasmKernels } from './wasm-kernels.ts';
 import { loadTensorflowBinding, TENSORFLOW_INSTALL_HINT } from './tensorflow.ts';
 
 export { BACKEND_NAMES, describeDevice, type BackendName, type ConcreteBackend, type DeviceInfo };
-export { isSoftwareAdapter } from './webgpu.ts';
+export { assertNoGpuErrors, isSoftwareAdapter, takeGpuErrors } from './webgpu.ts';
 
 /** Parses a backend name, naming the bad value and the choices. */
 export function parseBackendName(name: string): BackendName {

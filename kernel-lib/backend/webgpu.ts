@@ -78,4 +78,34 @@ export async function activateWebGpu(): Promise<void> {
   await import('@tensorflow/tfjs-backend-webgpu');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed after the adapter was found');
+  watchGpuErrors();
+}
+
+const gpuErrors: string[] = [];
+const watched = new WeakSet<object>();
+
+/**
+ * WebGPU reports invalid pipelines and out-of-memory asynchronously, and tfjs does not listen:
+ * the kernel's output is then silently garbage. Record every uncaptured device error so callers
+ * (the trainer at each metric read, the tests) can stop with the reason.
+ */
+function watchGpuErrors(): void {
+  const device = (tf.backend() as unknown as { device?: EventTarget }).device;
+  if (!device || watched.has(device)) return;
+  watched.add(device);
+  device.addEventListener('uncapturederror', (e) => {
+    const msg = (e as unknown as { error?: { message?: string } }).error?.message ?? String(e);
+    gpuErrors.push(msg.split('\n')[0]);
+  });
+}
+
+/** Returns and clears the WebGPU device errors seen so far. */
+export function takeGpuErrors(): string[] {
+  return gpuErrors.splice(0, gpuErrors.length);
+}
+
+/** Throws if the WebGPU device reported errors (results computed since are not trustworthy). */
+export function assertNoGpuErrors(context: string): void {
+  const errs = takeGpuErrors();
+  if (errs.length) throw new Error(`${context}: the WebGPU device reported ${errs.length} error(s), so results are invalid: ${errs.slice(0, 3).join(' | ')}`);
 }

@@ -7,6 +7,7 @@
  * MoE forward = 2·T·D·E (router) + 4·E·C·D·F (experts); dense forward = 4·T·D·(k·F).
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../util/sum.ts';
 import { type DeviceInfo } from '../backend/index.ts';
 import { type RouterName } from '../moe/config.ts';
 import { MoeLayer } from '../moe/layer.ts';
@@ -77,7 +78,7 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
       () =>
         tf.tidy(() => {
           const { grads } = tf.variableGrads(() => tf.sum(tf.mul(denseFfn({ w1, w2 }, x, 'relu'), cot)) as tf.Scalar, [w1, w2]);
-          return tf.addN(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+          return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
         }),
       o.warmup,
       o.repeats,
@@ -102,7 +103,7 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
               capacity = out.metrics.capacity;
               return tf.add(tf.sum(tf.mul(out.y, cot)), out.auxLoss) as tf.Scalar;
             }, layer.variables());
-            return tf.addN(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+            return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
           }),
         o.warmup,
         o.repeats,

@@ -1,5 +1,6 @@
 /** Runs a conformance case on the current tfjs backend and checks it against the reference. */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../util/sum.ts';
 import { resolveMoeConfig } from '../moe/config.ts';
 import { moeForward, type MoeParams } from '../moe/layer.ts';
 import type { CaseOutput, ConformanceCase } from './case.ts';
@@ -51,7 +52,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseOutput> {
       const grads = tf.tidy(() =>
         tf.grads((xx: tf.Tensor, rw: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor) => {
           const out = moeForward(cfg, { routerWeight: rw as tf.Tensor2D, w1: w1 as tf.Tensor3D, w2: w2 as tf.Tensor3D }, xx, opts);
-          return tf.addN([tf.sum(tf.mul(out.y, cot)), tf.mul(out.metrics.balanceLoss, c.config.balanceCoef), tf.mul(out.metrics.zLoss, c.config.zCoef)]);
+          return sumTensors([tf.sum(tf.mul(out.y, cot)), tf.mul(out.metrics.balanceLoss, c.config.balanceCoef), tf.mul(out.metrics.zLoss, c.config.zCoef)]);
         })([x, params.routerWeight, params.w1, params.w2]),
       );
       const [gx, grw, gw1, gw2] = await Promise.all(grads.map((g) => g.array()));

@@ -5,6 +5,7 @@
  * and the finite-check enter as tensors, and a non-finite step leaves weights and state untouched.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../util/sum.ts';
 
 export interface AdamWOptions {
   beta1: number;
@@ -83,7 +84,7 @@ export class AdamW {
  */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
   const names = Object.keys(grads);
-  const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
+  const norm = tf.sqrt(sumTensors(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
   if (!(maxNorm > 0)) return { grads, norm };
   const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
   const out: Record<string, tf.Tensor> = {};

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DeviceInfo, useBackend } from '../backend/index.ts';
+import { assertNoGpuErrors, type DeviceInfo, useBackend } from '../backend/index.ts';
 import { BatchStream, fixedBatches, loadCorpus, type BatchState, type Corpus } from '../data/index.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { latestCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -148,6 +148,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     if (pending.length === 0) return [];
     const stacked = tf.stack(pending.map((p) => p.vec));
     const data = await stacked.data(); // the scheduled read
+    assertNoGpuErrors('training');
     const now = performance.now();
     const width = stacked.shape[1]!;
     stacked.dispose();
