@@ -147,8 +147,11 @@ describe('training config', () => {
     await assert.rejects(loadTrainConfig('package.json', []), /unknown config key 'name'|unknown config key/);
   });
 
-  test('the model config is validated through the trainer (expert choice needs its flag)', async () => {
-    await assert.rejects(train(tinyConfig({ name: 'ec', router: 'expert-choice' }), { corpus }), /expert-choice|Expert Choice/);
+  test('the model config is validated with the training config (expert choice needs its flag)', () => {
+    assert.throws(() => tinyConfig({ name: 'ec', router: 'expert-choice' }), /expert-choice|Expert Choice/);
+    assert.equal(tinyConfig({ name: 'ec', router: 'expert-choice', allowExpertChoice: true }).router, 'expert-choice');
+    assert.throws(() => tinyConfig({ numHeads: 3 }), /numHeads = 3 must divide dModel = 32/);
+    assert.throws(() => tinyConfig({ expertDff: 0 }), /expertDff/);
   });
 
   test('resuming with a changed model config is refused, naming the keys', async () => {

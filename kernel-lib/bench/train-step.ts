@@ -51,7 +51,7 @@ export async function benchTrainStep(o: TrainBenchOptions, device: DeviceInfo, o
   const variants: { model: TrainBenchRow['model']; cfg: Partial<TrainConfig> }[] = [
     { model: 'dense', cfg: { ...base, sparseEvery: 0, dFf: o.dFf } },
     { model: 'top1', cfg: { ...base, router: 'top1', dFf: o.dFf } },
-    { model: 'top2', cfg: { ...base, router: 'topk', k: 2, dFf: o.dFf / 2 } },
+    { model: 'top2', cfg: { ...base, router: 'topk', k: 2, dFf: o.dFf, expertDff: o.dFf / 2 } },
   ];
   const rows: TrainBenchRow[] = [];
   const N = o.batchSize * o.seqLen;
@@ -76,7 +76,7 @@ export async function benchTrainStep(o: TrainBenchOptions, device: DeviceInfo, o
         device: device.device,
         gpu: device.gpu,
         experts: v.model === 'dense' ? 0 : o.numExperts,
-        expertDff: cfg.dFf,
+        expertDff: v.model === 'dense' ? cfg.dFf : (cfg.expertDff ?? cfg.dFf),
         capacityFactor: v.model === 'dense' ? null : o.capacityFactor,
         trainingFlopsPerToken: flopsPerToken(modelConfigOf(cfg, o.vocabSize)).training,
         medianMs: t.medianMs,

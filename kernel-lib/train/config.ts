@@ -4,10 +4,18 @@
  * defaults; unknown keys are rejected. The resolved config is saved with every run.
  */
 import { BACKEND_NAMES, type BackendName } from '../backend/index.ts';
-import { ACTIVATIONS, ROUTER_NAMES, type Activation, type RouterName } from '../moe/config.ts';
+import { ACTIVATIONS, ROUTER_NAMES } from '../moe/config.ts';
+import { DEFAULT_MODEL_CONFIG, FFN_KINDS, resolveModelConfig, type ModelConfig } from '../model/config.ts';
+import { modelConfigOf } from './model-factory.ts';
 import { DECAYS, type Decay } from './schedule.ts';
 
-export interface TrainConfig {
+/**
+ * The model's fields, with the meanings and defaults of kernel-lib/model/config.ts (ModelConfig);
+ * V is the vocabulary actually built (≤ vocabSize), seqLen is shared with the data.
+ */
+type ModelFields = Omit<ModelConfig, 'vocabSize' | 'seqLen'>;
+
+export interface TrainConfig extends ModelFields {
   // ---- run
   /** Run name: the run directory is `${outDir}/${name}`. */
   name: string;
@@ -29,43 +37,6 @@ export interface TrainConfig {
   seqLen: number;
   /** B: sequences per batch; one routing group is all B·S tokens. */
   batchSize: number;
-
-  // ---- model
-  /** D */
-  dModel: number;
-  /** H: attention heads (must divide D). */
-  numHeads: number;
-  numLayers: number;
-  /** F: dense FFN width and each expert's width. */
-  dFf: number;
-  /** Every `sparseEvery`-th FFN is an MoE layer (2 = every other, as in Switch); 0 = dense model. */
-  sparseEvery: number;
-  router: RouterName;
-  /** E */
-  numExperts: number;
-  /** k for router topk. */
-  k: number;
-  /** Train capacity factor; null = dropless. */
-  capacityFactor: number | null;
-  /** Eval capacity factor (Switch evaluates at 2.0); null = dropless. */
-  evalCapacityFactor: number | null;
-  /** α of the load-balancing loss (Switch eq. 4). */
-  balanceCoef: number;
-  /** Router z-loss coefficient (ST-MoE). */
-  zCoef: number;
-  /** Router input jitter ε (training only). */
-  jitterEps: number;
-  /** Dropout inside experts (training only). */
-  expertDropout: number;
-  /** Residual/attention dropout (training only). */
-  dropout: number;
-  activation: Activation;
-  /** Init scale s: σ = sqrt(s / fan_in) (Switch §2.4). */
-  initScale: number;
-  /** Output projection shares the token embedding. */
-  tiedEmbeddings: boolean;
-  /** Expert Choice sees the whole group, future tokens included: refused in this causal LM unless true. */
-  allowExpertChoice: boolean;
 
   // ---- optimisation
   /** Training steps in all. */
@@ -105,27 +76,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   resume: true,
   vocabSize: 8000,
   splitSeed: 0,
-  seqLen: 64,
   batchSize: 16,
-  dModel: 128,
-  numHeads: 4,
-  numLayers: 4,
-  dFf: 512,
-  sparseEvery: 2,
-  router: 'top1',
-  numExperts: 8,
-  k: 2,
-  capacityFactor: 1.25,
-  evalCapacityFactor: 2.0,
-  balanceCoef: 1e-2,
-  zCoef: 1e-3,
-  jitterEps: 0,
-  expertDropout: 0,
-  dropout: 0,
-  activation: 'relu',
-  initScale: 0.1,
-  tiedEmbeddings: true,
-  allowExpertChoice: false,
+  ...DEFAULT_MODEL_CONFIG,
+  seqLen: 64,
   steps: 1000,
   lr: 1e-3,
   minLr: 1e-4,
@@ -144,18 +97,19 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 };
 
 /** Keys whose value may also be null. */
-const NULLABLE = new Set<keyof TrainConfig>(['capacityFactor', 'evalCapacityFactor']);
+const NULLABLE = new Set<keyof TrainConfig>(['capacityFactor', 'evalCapacityFactor', 'expertDff']);
 /** Keys with a fixed set of string values. */
 const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   backend: BACKEND_NAMES,
   router: ROUTER_NAMES,
+  ffn: FFN_KINDS,
   activation: ACTIVATIONS,
   decay: DECAYS,
   progress: ['auto', 'bar', 'lines', 'none'],
 };
 const INTEGER = new Set<keyof TrainConfig>([
   'seed', 'vocabSize', 'splitSeed', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'sparseEvery',
-  'numExperts', 'k', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'checkpointEvery',
+  'numExperts', 'k', 'expertDff', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'checkpointEvery',
 ]);
 
 /** Checks one value against the key's type; throws naming the key and value. */
@@ -164,7 +118,7 @@ export function checkValue(key: string, value: unknown, source: string): void {
     throw new Error(`${source}: unknown config key '${key}' (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')})`);
   }
   const k = key as keyof TrainConfig;
-  const want = typeof DEFAULT_TRAIN_CONFIG[k];
+  const want = NULLABLE.has(k) ? 'number' : typeof DEFAULT_TRAIN_CONFIG[k];
   if (value === null && NULLABLE.has(k)) return;
   if (typeof value !== want) {
     throw new Error(`${source}: '${key}' must be a ${want}${NULLABLE.has(k) ? ' or null' : ''}, got ${JSON.stringify(value)}`);
@@ -180,7 +134,7 @@ export function parseOverride(key: string, raw: string): unknown {
   checkKnown(key, '--' + key);
   const k = key as keyof TrainConfig;
   if (raw === 'null' && NULLABLE.has(k)) return null;
-  switch (typeof DEFAULT_TRAIN_CONFIG[k]) {
+  switch (NULLABLE.has(k) ? 'number' : typeof DEFAULT_TRAIN_CONFIG[k]) {
     case 'number': {
       const v = Number(raw);
       if (raw.trim() === '' || Number.isNaN(v)) throw new Error(`--${key}: expected a number${NULLABLE.has(k) ? " or 'null'" : ''}, got '${raw}'`);
@@ -221,5 +175,6 @@ export function resolveTrainConfig(...layers: { source: string; values: Partial<
   if (c.minLr < 0 || c.minLr > c.lr) throw new Error(`config: 'minLr' must be in [0, lr=${c.lr}], got ${c.minLr}`);
   for (const key of ['beta1', 'beta2'] as const) if (!(c[key] >= 0 && c[key] < 1)) throw new Error(`config: '${key}' must be in [0, 1), got ${c[key]}`);
   if (!/^[A-Za-z0-9._-]+$/.test(c.name)) throw new Error(`config: 'name' must be letters, digits, '.', '_' or '-', got '${c.name}'`);
+  resolveModelConfig(modelConfigOf(c, c.vocabSize)); // the model's own checks (heads divide D, k ≤ E, expert choice flag, …)
   return c;
 }

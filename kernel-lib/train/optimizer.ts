@@ -45,23 +45,29 @@ export class AdamW {
   apply(grads: Record<string, tf.Tensor>, lr: tf.Scalar, ok: tf.Scalar): void {
     tf.tidy(() => {
       const { beta1: b1, beta2: b2, epsilon, weightDecay } = this.o;
+      // The skip is arithmetic, not a select on a broadcast condition: tf.where(scalar, a, b)
+      // tiles the condition to the parameter's shape, and on wasm that Tile cost more than the
+      // matmuls. Non-finite gradient entries are zeroed first so that 0·x stays 0.
+      const okF = tf.cast(ok, 'float32');
       const t = tf.add(this.step, 1);
       const c1 = tf.sub(1, tf.pow(b1, t)); // bias corrections
       const c2 = tf.sub(1, tf.pow(b2, t));
+      const stepLr = tf.mul(lr, okF);
       for (const [name, p] of Object.entries(this.params)) {
         const g = grads[name];
         if (!g) throw new Error(`AdamW: no gradient for parameter '${name}'`);
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        const m1 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-        const v1 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        const gc = tf.where(tf.isFinite(g), g, tf.zerosLike(g));
+        const m1 = tf.add(m, tf.mul(okF, tf.mul(tf.sub(gc, m), 1 - b1))); // m + (1−β1)(g − m) when ok, else m
+        const v1 = tf.add(v, tf.mul(okF, tf.mul(tf.sub(tf.square(gc), v), 1 - b2)));
         let update = tf.div(tf.div(m1, c1), tf.add(tf.sqrt(tf.div(v1, c2)), epsilon));
         if (weightDecay > 0 && p.rank >= 2) update = tf.add(update, tf.mul(p, weightDecay));
-        m.assign(tf.where(ok, m1, m));
-        v.assign(tf.where(ok, v1, v));
-        p.assign(tf.where(ok, tf.sub(p, tf.mul(update, lr)), p));
+        m.assign(m1);
+        v.assign(v1);
+        p.assign(tf.sub(p, tf.mul(update, stepLr)));
       }
-      this.step.assign(tf.where(ok, t, this.step) as tf.Scalar);
+      this.step.assign(tf.add(this.step, okF) as tf.Scalar);
     });
   }
 
