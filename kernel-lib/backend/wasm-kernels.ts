@@ -7,6 +7,8 @@
  * - `BatchMatMul` is fast (XNNPACK) only for one untransposed batch; with transposeA/B (every
  *   backward pass) or a real batch (the [E,C,D] expert matmul) it falls to a scalar loop 20–40×
  *   slower. The wrapper transposes explicitly and splits batches, then calls the fast path.
+ * - `GatherV2` along axis 0 (dispatch, combine, embeddings) is a generic element loop: 60 ms
+ *   for 2048 rows of 256 floats. Row gathers here are one contiguous copy per row.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -26,6 +28,7 @@ export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
   registerFastBatchMatMul();
+  registerFastGather();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
@@ -138,6 +141,40 @@ function registerFastBatchMatMul(): void {
       }
       for (const t of temps) if (t !== result) b_.disposeData(t.dataId);
       return result;
+    },
+  });
+}
+
+function registerFastGather(): void {
+  const original = tf.getKernel('GatherV2', 'wasm');
+  if (!original) return;
+  const orig = original.kernelFunc;
+  tf.unregisterKernel('GatherV2', 'wasm');
+  tf.registerKernel({
+    kernelName: 'GatherV2',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+      const { axis, batchDims } = attrs as { axis: number; batchDims: number };
+      const ax = axis < 0 ? axis + x.shape.length : axis;
+      if (ax !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return orig(args);
+      const b = backend as unknown as WasmBackendLike;
+      const rows = x.shape[0];
+      const row = sizeOf(x.shape.slice(1));
+      const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+      const ov = b.typedArrayFromHeap(out);
+      const xv = b.typedArrayFromHeap(x);
+      const iv = b.typedArrayFromHeap(indices);
+      for (let i = 0; i < iv.length; i++) {
+        const r = iv[i];
+        if (!(r >= 0 && r < rows)) {
+          b.disposeData(out.dataId);
+          throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+        }
+        ov.set(xv.subarray(r * row, (r + 1) * row), i * row);
+      }
+      return out;
     },
   });
 }

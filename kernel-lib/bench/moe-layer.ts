@@ -12,7 +12,7 @@ import { type DeviceInfo } from '../backend/index.ts';
 import { type RouterName } from '../moe/config.ts';
 import { MoeLayer } from '../moe/layer.ts';
 import { denseFfn, initDenseParams } from '../moe/dense.ts';
-import { timeSteps } from './timing.ts';
+import { timeInterleaved } from './timing.ts';
 
 export interface MoeBenchOptions {
   tokens: number;
@@ -50,7 +50,7 @@ export interface MoeBenchRow {
   vsDense?: number;
 }
 
-/** Runs the benchmark; rows come out dense first, then one per expert count. */
+/** Runs the benchmark; rows come out dense first, then one per expert count, all timed round-robin. */
 export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRow?: (r: MoeBenchRow) => void): Promise<MoeBenchRow[]> {
   for (const [name, v] of Object.entries({ tokens: o.tokens, dModel: o.dModel, dFf: o.dFf, k: o.k })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`bench moe-layer: ${name} must be an integer ≥ 1, got ${v}`);
@@ -60,6 +60,8 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
   }
   const { tokens: T, dModel: D, dFf: F } = o;
   const k = o.router === 'top1' ? 1 : o.k;
+  const tooFew = o.experts.filter((e) => e < k);
+  if (tooFew.length) throw new Error(`bench moe-layer: k = ${k} exceeds experts = ${tooFew.join(',')}`);
   const base = { tokens: T, dModel: D, backend: device.backend, device: device.device, gpu: device.gpu };
   const rows: MoeBenchRow[] = [];
   const emit = (r: MoeBenchRow) => {
@@ -68,49 +70,38 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
   };
   const x = tf.randomNormal([T, D], 0, 1, 'float32', o.seed) as tf.Tensor2D;
   const cot = tf.randomNormal([T, D], 0, 1, 'float32', o.seed + 1) as tf.Tensor2D;
+  // Dense FFN with the same active FLOPs per token: hidden width k·F.
+  const dense = initDenseParams(D, k * F, 0.1, o.seed);
+  const w1 = tf.variable(dense.w1);
+  const w2 = tf.variable(dense.w2);
+  tf.dispose([dense.w1, dense.w2]);
+  const layers = o.experts.map(
+    (E) => new MoeLayer({ dModel: D, dFf: F, numExperts: E, router: o.router, k, capacityFactor: o.capacityFactor, evalCapacityFactor: o.capacityFactor }, { seed: o.seed }),
+  );
+  const capacity = o.experts.map(() => 0);
   try {
-    // Dense FFN with the same active FLOPs per token: hidden width k·F.
-    const dense = initDenseParams(D, k * F, 0.1, o.seed);
-    const w1 = tf.variable(dense.w1);
-    const w2 = tf.variable(dense.w2);
-    tf.dispose([dense.w1, dense.w2]);
-    const denseTiming = await timeSteps(
-      () =>
-        tf.tidy(() => {
-          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(denseFfn({ w1, w2 }, x, 'relu'), cot)) as tf.Scalar, [w1, w2]);
-          return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
-        }),
-      o.warmup,
-      o.repeats,
+    const denseStep = () =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(denseFfn({ w1, w2 }, x, 'relu'), cot)) as tf.Scalar, [w1, w2]);
+        return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+      });
+    const moeSteps = layers.map((layer, i) => () =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const out = layer.apply(x, { training: true });
+          capacity[i] = out.metrics.capacity;
+          return tf.add(tf.sum(tf.mul(out.y, cot)), out.auxLoss) as tf.Scalar;
+        }, layer.variables());
+        return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+      }),
     );
-    tf.dispose([w1, w2]);
+    // Round-robin timing: every configuration sees the same drift in machine speed.
+    const [denseTiming, ...moeTimings] = await timeInterleaved([denseStep, ...moeSteps], o.warmup, o.repeats);
     const denseFlops = 3 * 4 * T * D * k * F;
     emit({ ...base, kind: 'dense', router: 'dense', experts: 1, k, dFf: k * F, capacityFactor: null, capacity: null, ...pick(denseTiming), gflops: denseFlops / denseTiming.medianMs / 1e6 });
-
-    let fewest: number | undefined;
-    for (const E of o.experts) {
-      if (k > E) throw new Error(`bench moe-layer: k = ${k} exceeds experts = ${E}`);
-      const layer = new MoeLayer(
-        { dModel: D, dFf: F, numExperts: E, router: o.router, k, capacityFactor: o.capacityFactor, evalCapacityFactor: o.capacityFactor },
-        { seed: o.seed },
-      );
-      let capacity = 0;
-      const timing = await timeSteps(
-        () =>
-          tf.tidy(() => {
-            const { grads } = tf.variableGrads(() => {
-              const out = layer.apply(x, { training: true });
-              capacity = out.metrics.capacity;
-              return tf.add(tf.sum(tf.mul(out.y, cot)), out.auxLoss) as tf.Scalar;
-            }, layer.variables());
-            return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
-          }),
-        o.warmup,
-        o.repeats,
-      );
-      layer.dispose();
-      fewest ??= timing.medianMs;
-      const flops = 3 * (2 * T * D * E + 4 * E * capacity * D * F);
+    o.experts.forEach((E, i) => {
+      const timing = moeTimings[i];
+      const flops = 3 * (2 * T * D * E + 4 * E * capacity[i] * D * F);
       emit({
         ...base,
         kind: 'moe',
@@ -119,15 +110,16 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
         k,
         dFf: F,
         capacityFactor: o.capacityFactor,
-        capacity,
+        capacity: capacity[i],
         ...pick(timing),
         gflops: flops / timing.medianMs / 1e6,
-        vsFewestExperts: timing.medianMs / fewest,
+        vsFewestExperts: timing.medianMs / moeTimings[0].medianMs,
         vsDense: timing.medianMs / denseTiming.medianMs,
       });
-    }
+    });
   } finally {
-    tf.dispose([x, cot]);
+    tf.dispose([x, cot, w1, w2]);
+    for (const l of layers) l.dispose();
   }
   return rows;
 }

@@ -9,6 +9,35 @@ export interface Timing {
 }
 
 /**
+ * Times several steps round-robin (A B C A B C …) after warming each up, so that drift in the
+ * machine's speed (shared VMs, thermal limits) hits every configuration alike and their ratios
+ * stay meaningful. Returns one Timing per step, in order.
+ */
+export async function timeInterleaved(steps: (() => tf.Scalar)[], warmup: number, repeats: number): Promise<Timing[]> {
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`benchmark: repeats must be an integer ≥ 1, got ${repeats}`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`benchmark: warmup must be an integer ≥ 0, got ${warmup}`);
+  const once = async (step: () => tf.Scalar) => {
+    const t0 = performance.now();
+    const s = step();
+    await s.data();
+    const ms = performance.now() - t0;
+    s.dispose();
+    return ms;
+  };
+  for (const step of steps) for (let i = 0; i < warmup; i++) await once(step);
+  const samples: number[][] = steps.map(() => []);
+  for (let r = 0; r < repeats; r++) for (let j = 0; j < steps.length; j++) samples[j].push(await once(steps[j]));
+  return samples.map(summarise);
+}
+
+function summarise(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { medianMs, minMs: sorted[0], maxMs: sorted[sorted.length - 1], samplesMs: samples };
+}
+
+/**
  * Times `step`, which returns one scalar tensor that depends on all the work (the read of that
  * scalar waits for the device). Warm-up runs compile shaders and fill caches and are not counted.
  */
@@ -24,8 +53,5 @@ export async function timeSteps(step: () => tf.Scalar, warmup: number, repeats: 
     s.dispose();
     if (i >= warmup) samples.push(ms);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { medianMs, minMs: sorted[0], maxMs: sorted[sorted.length - 1], samplesMs: samples };
+  return summarise(samples);
 }

@@ -11,7 +11,7 @@ import { AdamW } from '../train/optimizer.ts';
 import { createTrainStep } from '../train/step.ts';
 import { flopsPerToken } from '../model/counts.ts';
 import { createModel, modelConfigOf } from '../train/model-factory.ts';
-import { timeSteps } from './timing.ts';
+import { timeInterleaved } from './timing.ts';
 
 export interface TrainBenchOptions {
   dModel: number;
@@ -58,18 +58,21 @@ export async function benchTrainStep(o: TrainBenchOptions, device: DeviceInfo, o
   // Synthetic ids from a fixed seed: the same batch for every model.
   const ids = Int32Array.from({ length: N }, (_, i) => (i * 2654435761) % o.vocabSize >>> 0);
   const targets = Int32Array.from({ length: N }, (_, i) => ids[(i + 1) % N]);
-  let dense = 0;
-  for (const v of variants) {
+  const built = variants.map((v) => {
     const cfg = resolveTrainConfig({ source: 'bench', values: v.cfg });
     const model = createModel(cfg, o.vocabSize);
     const params = model.namedVariables();
     const opt = new AdamW(params, { beta1: 0.9, beta2: 0.98, epsilon: 1e-8, weightDecay: DEFAULT_TRAIN_CONFIG.weightDecay });
     const stepper = createTrainStep(model, params, opt, { batchSize: o.batchSize, seqLen: o.seqLen, seed: 0, gradClip: 1 });
     let step = 0;
-    try {
-      const t = await timeSteps(() => tf.tidy(() => tf.sum(stepper.run(ids, targets, step++, 1e-4)) as tf.Scalar), o.warmup, o.repeats);
-      const tokensPerSec = (N * 1000) / t.medianMs;
-      if (v.model === 'dense') dense = tokensPerSec;
+    return { v, cfg, model, opt, run: () => tf.tidy(() => tf.sum(stepper.run(ids, targets, step++, 1e-4)) as tf.Scalar) };
+  });
+  try {
+    // Round-robin timing: every model sees the same drift in machine speed.
+    const timings = await timeInterleaved(built.map((b) => b.run), o.warmup, o.repeats);
+    const dense = (N * 1000) / timings[0].medianMs;
+    built.forEach(({ v, cfg }, i) => {
+      const tokensPerSec = (N * 1000) / timings[i].medianMs;
       const row: TrainBenchRow = {
         model: v.model,
         backend: device.backend,
@@ -79,15 +82,17 @@ export async function benchTrainStep(o: TrainBenchOptions, device: DeviceInfo, o
         expertDff: v.model === 'dense' ? cfg.dFf : (cfg.expertDff ?? cfg.dFf),
         capacityFactor: v.model === 'dense' ? null : o.capacityFactor,
         trainingFlopsPerToken: flopsPerToken(modelConfigOf(cfg, o.vocabSize)).training,
-        medianMs: t.medianMs,
+        medianMs: timings[i].medianMs,
         tokensPerSec,
         vsDense: tokensPerSec / dense,
       };
       rows.push(row);
       onRow?.(row);
-    } finally {
-      model.dispose();
-      opt.dispose();
+    });
+  } finally {
+    for (const b of built) {
+      b.model.dispose();
+      b.opt.dispose();
     }
   }
   return rows;

@@ -141,6 +141,8 @@ export function initMoeParams(cfg: MoeConfig, seed?: number): MoeParams {
   };
 }
 
+let layerInstances = 0;
+
 /** A stateful MoE layer holding its weights as trainable variables. */
 export class MoeLayer {
   readonly config: MoeConfig;
@@ -148,7 +150,8 @@ export class MoeLayer {
 
   constructor(config: Partial<MoeConfig> & Pick<MoeConfig, 'dModel' | 'dFf'>, opts: { seed?: number; name?: string } = {}) {
     this.config = resolveMoeConfig(config);
-    const name = opts.name ?? 'moe';
+    // tfjs variable names must be unique among live variables.
+    const name = opts.name ?? `moe${layerInstances++}`;
     const init = initMoeParams(this.config, opts.seed);
     this.params = {
       routerWeight: tf.variable(init.routerWeight, true, `${name}/router`),
