@@ -62,7 +62,8 @@ export async function useBackend(name: BackendName | string = backendFromEnv(), 
         info = await activate(candidate, requested, skipped, candidate === 'webgpu' ? allowSoftware : true);
         break;
       } catch (err) {
-        skipped.push({ backend: candidate, reason: (err as Error).message });
+        // The first sentence: the full text (install hints) is what an explicit request shows.
+        skipped.push({ backend: candidate, reason: (err as Error).message.split(/\.\s/)[0] });
       }
     }
     if (!info) throw new Error(`no backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);

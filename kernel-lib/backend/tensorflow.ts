@@ -7,7 +7,7 @@
 export const TENSORFLOW_INSTALL_HINT =
   'The tensorflow backend needs @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1, NVIDIA driver) or @tensorflow/tfjs-node (CPU), ' +
   'version 4.22.0, installed by you: `npm install @tensorflow/tfjs-node-gpu@4.22.0`. Its install script downloads libtensorflow 2.9.1, ' +
-  'so it needs network access to storage.googleapis.com at install time.';
+  'so it needs network access at install time.';
 
 /** Imports the first installed tfjs-node package, which registers the `tensorflow` backend. */
 export async function loadTensorflowBinding(): Promise<string> {
@@ -17,9 +17,11 @@ export async function loadTensorflowBinding(): Promise<string> {
       await import(pkg);
       return pkg;
     } catch (err) {
-      const msg = (err as Error).message.split('\n')[0];
-      errors.push(`${pkg}: ${msg}`);
+      // Missing is the usual case; anything else (a missing libcuda, a version clash) is worth showing.
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'ERR_MODULE_NOT_FOUND') errors.push(`${pkg} failed to load: ${e.message.split('\n')[0]}`);
     }
   }
-  throw new Error(`not installed (${errors.join('; ')}). ${TENSORFLOW_INSTALL_HINT}`);
+  const why = errors.length ? errors.join('; ') : 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed';
+  throw new Error(`${why}. ${TENSORFLOW_INSTALL_HINT}`);
 }

@@ -1,8 +1,7 @@
 /**
- * `demo` (what `npm start` runs for now): a Switch layer on a skewed router learns to balance
- * its load. Prints per-expert loads, dropped fraction and losses before and after a short
- * training run of the router and experts on a regression target, then checks the shipped
- * conformance cases on the same backend.
+ * `demo` (what `npm start` runs for now): a Switch layer whose router starts skewed trains with
+ * load-balancing coefficients 0, 1e-2 and 1e-1; it prints per-expert loads, dropped fraction and
+ * losses before and after, then checks the shipped conformance cases on the same backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readdirSync } from 'node:fs';
@@ -16,7 +15,7 @@ import type { OptionSpecs } from './args.ts';
 import { startBackend } from './common.ts';
 
 export const demoOptions: OptionSpecs = {
-  steps: { type: 'integer', default: 60, help: 'training steps' },
+  steps: { type: 'integer', default: 150, help: 'training steps per run' },
   experts: { type: 'integer', default: 8, help: 'E' },
   tokens: { type: 'integer', default: 512, help: 'T per step' },
 };
@@ -42,9 +41,8 @@ export async function demoCommand(o: Record<string, unknown>): Promise<number> {
   const say = (s = '') => process.stdout.write(s + '\n');
   say(`Switchyard demo: ${describeDevice(device)}`);
   say(`A Switch (top-1) layer, E=${E} experts, T=${T} tokens per group, D=${D}, capacity factor 1.0 (C = ${Math.ceil(T / E)}).`);
-  const layer = new MoeLayer({ dModel: D, dFf: 64, numExperts: E, router: 'top1', capacityFactor: 1.0, balanceCoef: 1e-2 }, { seed: 7 });
-  // Skew the router: every token prefers expert 0 at first, the failure the balance loss exists for.
-  layer.params.routerWeight.assign(tf.tidy(() => tf.add(layer.params.routerWeight, tf.oneHot(tf.fill([D], 0, 'int32'), E).cast('float32').mul(0.5))));
+  say('Its router starts skewed towards expert 0. It trains on a regression target with and without');
+  say('the load-balancing loss (Switch eq. 4) at three coefficients α, from the same start.');
   const x = tf.randomNormal([T, D], 0, 1, 'float32', 11) as tf.Tensor2D;
   const target = tf.tidy(() => tf.tanh(tf.matMul(x, tf.randomNormal([D, D], 0, 0.3, 'float32', 12)))) as tf.Tensor2D;
   const show = (label: string, s: Awaited<ReturnType<typeof snapshot>>) => {
@@ -53,19 +51,24 @@ export async function demoCommand(o: Record<string, unknown>): Promise<number> {
     say(`  tokens per expert (kept)    ${s.kept.map((v) => String(Math.round(v)).padStart(4)).join(' ')}`);
     say(`  dropped ${(100 * s.dropped).toFixed(1)}%   balance loss ${s.balance.toFixed(3)} (1.0 = balanced)   router entropy ${s.entropy.toFixed(3)} nats (max ${Math.log(E).toFixed(3)})`);
   };
-  show('Before training', await snapshot(layer, x));
-  const opt = tf.train.adam(1e-2);
-  for (let step = 0; step < steps; step++) {
-    tf.tidy(() => {
-      opt.minimize(() => {
-        const out = layer.apply(x, { training: true, seed: step });
-        return tf.add(tf.losses.meanSquaredError(target, tf.add(x, out.y)), out.auxLoss) as tf.Scalar;
-      }, false, layer.variables());
-    });
+  for (const [i, balanceCoef] of [0, 1e-2, 1e-1].entries()) {
+    const layer = new MoeLayer({ dModel: D, dFf: 64, numExperts: E, router: 'top1', capacityFactor: 1.0, balanceCoef }, { seed: 7 });
+    // Skew the router: every token prefers expert 0 at first, the failure the balance loss exists for.
+    layer.params.routerWeight.assign(tf.tidy(() => tf.add(layer.params.routerWeight, tf.mul(tf.oneHot(tf.fill([D], 0, 'int32'), E).cast('float32'), 0.5))));
+    if (i === 0) show('Before training', await snapshot(layer, x));
+    const opt = tf.train.adam(1e-2);
+    for (let step = 0; step < steps; step++) {
+      tf.tidy(() => {
+        opt.minimize(() => {
+          const out = layer.apply(x, { training: true, seed: step });
+          return tf.add(tf.losses.meanSquaredError(target, tf.add(x, out.y)), out.auxLoss) as tf.Scalar;
+        }, false, layer.variables());
+      });
+    }
+    opt.dispose();
+    show(`After ${steps} Adam steps on MSE + ${balanceCoef} · balance loss`, await snapshot(layer, x));
+    layer.dispose();
   }
-  opt.dispose();
-  show(`After ${steps} Adam steps on MSE + 0.01 · balance loss`, await snapshot(layer, x));
-  layer.dispose();
   tf.dispose([x, target]);
 
   say('\nConformance cases (independent float64 reference):');
