@@ -166,7 +166,7 @@ describe('useBackend', () => {
       assert.equal(info.backend, 'tensorflow');
       return;
     }
-    await assertRejectsNaming(useBackend('tensorflow', { log: false }), /npm install @tensorflow\/tfjs-node/, 'not installed');
+    await assertRejectsNaming(useBackend('tensorflow', { log: false }), /npm install @tensorflow\/tfjs-node/, 'is installed');
     assert.equal(tf.getBackend(), 'cpu', 'a failed switch must leave the previous backend in place');
     assert.equal(currentDevice(), before);
   });
