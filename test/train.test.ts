@@ -154,9 +154,19 @@ describe('training config', () => {
     assert.throws(() => tinyConfig({ expertDff: 0 }), /expertDff/);
   });
 
-  test('resuming with a changed model config is refused, naming the keys', async () => {
+  test('resuming with a changed model config is refused, naming the keys, and leaks nothing', async () => {
     const cfg = tinyConfig({ name: 'change', steps: 4 });
     await train(cfg, { corpus });
+    const before = tf.memory().numTensors;
     await assert.rejects(train({ ...cfg, dModel: 64, steps: 8 }, { corpus }), /config differs from the checkpoint in 'dModel'/);
+    assert.equal(tf.memory().numTensors, before, 'a refused resume left tensors behind');
+  });
+
+  test('with resume off, an existing run is not overwritten', async () => {
+    const cfg = tinyConfig({ name: 'keep', steps: 4 });
+    const first = await train(cfg, { corpus });
+    const metrics = readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8');
+    await assert.rejects(train({ ...cfg, resume: false }, { corpus }), /already has checkpoints and resume is off/);
+    assert.equal(readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8'), metrics, 'metrics of the existing run changed');
   });
 });

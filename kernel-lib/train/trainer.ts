@@ -9,7 +9,7 @@
  * diverged, and leaves the last checkpoint, written before that step, as the good one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNoGpuErrors, type DeviceInfo, useBackend } from '../backend/index.ts';
 import { BatchStream, fixedBatches, loadCorpus, type BatchState, type Corpus } from '../data/index.ts';
@@ -103,137 +103,143 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const model: LanguageModel = (opts.createModel ?? createModel)(cfg, V);
   const params = model.namedVariables();
   const opt = new AdamW(params, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon, weightDecay: cfg.weightDecay });
-  const allVars = { ...params, ...opt.namedState() };
-  const trainSplit = corpus.split('train');
-  let stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
-  const evalSet = fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.evalBatches);
+  const pending: { step: number; lr: number; vec: tf.Tensor1D }[] = []; // metrics vectors not yet read
+  // From here on, the model and optimizer are disposed however the run ends.
+  try {
+    const allVars = { ...params, ...opt.namedState() };
+    const trainSplit = corpus.split('train');
+    let stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
+    const evalSet = fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.evalBatches);
 
-  // ---- fresh start or resume
-  let startStep = 0;
-  const manifest = cfg.resume ? latestCheckpoint<{ data: BatchState; config: TrainConfig }>(ckptDir) : null;
-  const metricsPath = join(runDir, 'metrics.jsonl');
-  if (manifest) {
-    const changed = Object.keys(cfg).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(cfg[k as keyof TrainConfig]) !== JSON.stringify(manifest.state.config[k as keyof TrainConfig]));
-    if (changed.length) throw new Error(`train: cannot resume ${runDir}: config differs from the checkpoint in ${changed.map((k) => `'${k}'`).join(', ')} (use another --name, or --resume=false to start afresh)`);
-    restoreCheckpoint(ckptDir, manifest, allVars);
-    stream = BatchStream.restore(trainSplit, manifest.state.data);
-    startStep = manifest.step;
-    truncateMetrics(metricsPath, startStep);
-    log(`resumed ${runDir} at step ${startStep}`);
-  } else {
-    writeFileAtomic(metricsPath, '');
-  }
-  const envPath = join(runDir, 'environment.json');
-  const env = existsSync(envPath) && manifest ? JSON.parse(readFileSync(envPath, 'utf8')) : { started: new Date().toISOString(), resumed: [] };
-  if (manifest) env.resumed.push({ at: new Date().toISOString(), step: startStep, device });
-  writeJsonAtomic(envPath, { ...env, device, argv: process.argv.slice(2) });
-  writeJsonAtomic(join(runDir, 'config.json'), cfg);
-  corpus.vocab.save(join(runDir, 'vocab.json'));
-  if (startStep >= cfg.steps) log(`${runDir} already has ${startStep} ≥ ${cfg.steps} steps`);
+    // ---- fresh start or resume
+    let startStep = 0;
+    const manifest = cfg.resume ? latestCheckpoint<{ data: BatchState; config: TrainConfig }>(ckptDir) : null;
+    const metricsPath = join(runDir, 'metrics.jsonl');
+    if (manifest) {
+      const changed = Object.keys(cfg).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(cfg[k as keyof TrainConfig]) !== JSON.stringify(manifest.state.config[k as keyof TrainConfig]));
+      if (changed.length) throw new Error(`train: cannot resume ${runDir}: config differs from the checkpoint in ${changed.map((k) => `'${k}'`).join(', ')} (use another --name, or --resume=false to start afresh)`);
+      restoreCheckpoint(ckptDir, manifest, allVars);
+      stream = BatchStream.restore(trainSplit, manifest.state.data);
+      startStep = manifest.step;
+      truncateMetrics(metricsPath, startStep);
+      log(`resumed ${runDir} at step ${startStep}`);
+    } else {
+      if (latestCheckpoint(ckptDir)) {
+        throw new Error(`train: ${runDir} already has checkpoints and resume is off; choose another --name, or move that run away (nothing is overwritten)`);
+      }
+      // Metrics of an earlier attempt that never reached a checkpoint are kept beside, not overwritten.
+      if (existsSync(metricsPath) && statSync(metricsPath).size > 0) renameSync(metricsPath, join(runDir, `metrics.${Date.now()}.jsonl.bak`));
+      writeFileAtomic(metricsPath, '');
+    }
+    const envPath = join(runDir, 'environment.json');
+    const env = existsSync(envPath) && manifest ? JSON.parse(readFileSync(envPath, 'utf8')) : { started: new Date().toISOString(), resumed: [] };
+    if (manifest) env.resumed.push({ at: new Date().toISOString(), step: startStep, device });
+    writeJsonAtomic(envPath, { ...env, device, argv: process.argv.slice(2) });
+    writeJsonAtomic(join(runDir, 'config.json'), cfg);
+    corpus.vocab.save(join(runDir, 'vocab.json'));
+    if (startStep >= cfg.steps) log(`${runDir} already has ${startStep} ≥ ${cfg.steps} steps`);
 
-  const display = terminalProgress(cfg.progress);
-  const progress = opts.onProgress ?? display.update;
-  const t0 = performance.now();
-  const B = cfg.batchSize;
-  const S = cfg.seqLen;
-  const pending: { step: number; lr: number; vec: tf.Tensor1D }[] = [];
-  let windowStart = performance.now();
-  let lastLoss = NaN;
-  let lastEval: EvalMetrics | undefined;
-  let diverged: RunResult['diverged'];
+    const display = terminalProgress(cfg.progress);
+    const progress = opts.onProgress ?? display.update;
+    const t0 = performance.now();
+    const B = cfg.batchSize;
+    const S = cfg.seqLen;
+    let windowStart = performance.now();
+    let lastLoss = NaN;
+    let lastEval: EvalMetrics | undefined;
+    let diverged: RunResult['diverged'];
 
-  const stepper = createTrainStep(model, params, opt, { batchSize: B, seqLen: S, seed: cfg.seed, gradClip: cfg.gradClip });
+    const stepper = createTrainStep(model, params, opt, { batchSize: B, seqLen: S, seed: cfg.seed, gradClip: cfg.gradClip });
 
-  const flush = async (): Promise<StepMetrics[]> => {
-    if (pending.length === 0) return [];
-    const stacked = tf.stack(pending.map((p) => p.vec));
-    const data = await stacked.data(); // the scheduled read
-    assertNoGpuErrors('training');
-    const now = performance.now();
-    const width = stacked.shape[1]!;
-    stacked.dispose();
-    const windowMs = now - windowStart;
-    windowStart = now;
-    const stepMs = windowMs / pending.length;
-    const { layers, experts: E } = stepper.layout();
-    const rows: StepMetrics[] = pending.map((p, i) => {
-      const r = data.subarray(i * width, (i + 1) * width);
-      const moe = layers.map((layer, j) => {
-        const o = HEAD + j * (4 + 2 * E);
+    const flush = async (): Promise<StepMetrics[]> => {
+      if (pending.length === 0) return [];
+      const stacked = tf.stack(pending.map((p) => p.vec));
+      const data = await stacked.data(); // the scheduled read
+      assertNoGpuErrors('training');
+      const now = performance.now();
+      const width = stacked.shape[1]!;
+      stacked.dispose();
+      const windowMs = now - windowStart;
+      windowStart = now;
+      const stepMs = windowMs / pending.length;
+      const { layers, experts: E } = stepper.layout();
+      const rows: StepMetrics[] = pending.map((p, i) => {
+        const r = data.subarray(i * width, (i + 1) * width);
+        const moe = layers.map((layer, j) => {
+          const o = HEAD + j * (4 + 2 * E);
+          return {
+            layer,
+            droppedFraction: r[o],
+            entropy: r[o + 1],
+            balanceLoss: r[o + 2],
+            zLoss: r[o + 3],
+            countsBefore: Array.from(r.subarray(o + 4, o + 4 + E)),
+            countsKept: Array.from(r.subarray(o + 4 + E, o + 4 + 2 * E)),
+          };
+        });
         return {
-          layer,
-          droppedFraction: r[o],
-          entropy: r[o + 1],
-          balanceLoss: r[o + 2],
-          zLoss: r[o + 3],
-          countsBefore: Array.from(r.subarray(o + 4, o + 4 + E)),
-          countsKept: Array.from(r.subarray(o + 4 + E, o + 4 + 2 * E)),
+          step: p.step + 1,
+          loss: r[0],
+          gradNorm: r[1],
+          finite: r[2] === 1,
+          crossEntropy: r[3],
+          balanceLoss: r[4],
+          zLoss: r[5],
+          lr: p.lr,
+          stepMs,
+          tokensPerSec: (B * S * 1000) / stepMs,
+          moe,
         };
       });
-      return {
-        step: p.step + 1,
-        loss: r[0],
-        gradNorm: r[1],
-        finite: r[2] === 1,
-        crossEntropy: r[3],
-        balanceLoss: r[4],
-        zLoss: r[5],
-        lr: p.lr,
-        stepMs,
-        tokensPerSec: (B * S * 1000) / stepMs,
-        moe,
-      };
-    });
-    tf.dispose(pending.map((p) => p.vec));
-    pending.length = 0;
-    appendLines(metricsPath, rows.map((r) => JSON.stringify({ type: 'train', ...r })));
-    const bad = rows.find((r) => !r.finite);
-    if (bad) diverged = { step: bad.step, loss: bad.loss, gradNorm: bad.gradNorm };
-    const last = rows[rows.length - 1];
-    lastLoss = last.loss;
-    opts.onMetrics?.(rows);
-    progress({ step: last.step, steps: cfg.steps, loss: lastLoss, tokensPerSec: last.tokensPerSec, evalLoss: lastEval?.loss, elapsedSec: (now - t0) / 1000 });
-    return rows;
-  };
+      tf.dispose(pending.map((p) => p.vec));
+      pending.length = 0;
+      appendLines(metricsPath, rows.map((r) => JSON.stringify({ type: 'train', ...r })));
+      const bad = rows.find((r) => !r.finite);
+      if (bad) diverged = { step: bad.step, loss: bad.loss, gradNorm: bad.gradNorm };
+      const last = rows[rows.length - 1];
+      lastLoss = last.loss;
+      opts.onMetrics?.(rows);
+      progress({ step: last.step, steps: cfg.steps, loss: lastLoss, tokensPerSec: last.tokensPerSec, evalLoss: lastEval?.loss, elapsedSec: (now - t0) / 1000 });
+      return rows;
+    };
 
-  const evaluate = async (step: number): Promise<EvalMetrics> => {
-    let sums: tf.Tensor | null = null; // [2 + MoE layers], accumulated on the device
-    for (const batch of evalSet) {
-      const prev: tf.Tensor | null = sums;
-      sums = tf.tidy(() => {
-        const ids = tf.tensor2d(batch.inputs, [B, S], 'int32');
-        const targets = tf.tensor2d(batch.targets, [B, S], 'int32');
-        const out = model.forward(ids, { training: false });
-        const parts = [tf.mul(crossEntropy(out.logits, targets), B * S), correctCount(out.logits, targets), ...out.moe.map((m) => m.metrics.droppedFraction)];
-        const v = tf.stack(parts);
-        return prev ? tf.add(prev, v) : v;
-      });
-      prev?.dispose();
-    }
-    if (!sums) throw new Error('train: evalBatches must be ≥ 1');
-    const d = await sums.data(); // one read per evaluation
-    sums.dispose();
-    const tokens = evalSet.length * B * S;
-    const loss = d[0] / tokens;
-    const e: EvalMetrics = { step, loss, negLogPerplexity: -loss, perplexity: Math.exp(loss), accuracy: d[1] / tokens, tokens, droppedFraction: Array.from(d.subarray(2)).map((v) => v / evalSet.length) };
-    appendLines(metricsPath, [JSON.stringify({ type: 'eval', ...e })]);
-    lastEval = e;
-    opts.onEval?.(e);
-    return e;
-  };
+    const evaluate = async (step: number): Promise<EvalMetrics> => {
+      let sums: tf.Tensor | null = null; // [2 + MoE layers], accumulated on the device
+      for (const batch of evalSet) {
+        const prev: tf.Tensor | null = sums;
+        sums = tf.tidy(() => {
+          const ids = tf.tensor2d(batch.inputs, [B, S], 'int32');
+          const targets = tf.tensor2d(batch.targets, [B, S], 'int32');
+          const out = model.forward(ids, { training: false });
+          const parts = [tf.mul(crossEntropy(out.logits, targets), B * S), correctCount(out.logits, targets), ...out.moe.map((m) => m.metrics.droppedFraction)];
+          const v = tf.stack(parts);
+          return prev ? tf.add(prev, v) : v;
+        });
+        prev?.dispose();
+      }
+      if (!sums) throw new Error('train: evalBatches must be ≥ 1');
+      const d = await sums.data(); // one read per evaluation
+      sums.dispose();
+      const tokens = evalSet.length * B * S;
+      const loss = d[0] / tokens;
+      const e: EvalMetrics = { step, loss, negLogPerplexity: -loss, perplexity: Math.exp(loss), accuracy: d[1] / tokens, tokens, droppedFraction: Array.from(d.subarray(2)).map((v) => v / evalSet.length) };
+      appendLines(metricsPath, [JSON.stringify({ type: 'eval', ...e })]);
+      lastEval = e;
+      opts.onEval?.(e);
+      return e;
+    };
 
-  const checkpoint = async (step: number) => {
-    await saveCheckpoint(ckptDir, step, allVars, { data: stream.state(), config: cfg });
-  };
+    const checkpoint = async (step: number) => {
+      await saveCheckpoint(ckptDir, step, allVars, { data: stream.state(), config: cfg });
+    };
 
-  const finish = (status: RunResult['status'], steps: number): RunResult => {
-    display.done();
-    const result: RunResult = { runDir, status, steps, finalEval: lastEval, diverged, device };
-    writeJsonAtomic(join(runDir, 'run.json'), { ...result, finished: new Date().toISOString() });
-    return result;
-  };
+    const finish = (status: RunResult['status'], steps: number): RunResult => {
+      display.done();
+      const result: RunResult = { runDir, status, steps, finalEval: lastEval, diverged, device };
+      writeJsonAtomic(join(runDir, 'run.json'), { ...result, finished: new Date().toISOString() });
+      return result;
+    };
 
-  try {
     const stopAt = Math.min(cfg.steps, opts.stopAfterSteps ?? Infinity);
     for (let step = startStep; step < stopAt; step++) {
       const lr = learningRate(step, { lr: cfg.lr, minLr: cfg.minLr, warmupSteps: cfg.warmupSteps, steps: cfg.steps, decay: cfg.decay });
