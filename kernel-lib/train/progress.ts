@@ -10,6 +10,8 @@ export interface ProgressInfo {
   loss: number;
   tokensPerSec: number;
   evalLoss?: number;
+  /** The step of that evaluation. */
+  evalStep?: number;
   elapsedSec: number;
 }
 
@@ -22,7 +24,7 @@ export function fmtRate(r: number): string {
 }
 
 export function progressLine(p: ProgressInfo): string {
-  const ev = p.evalLoss === undefined ? '' : `  val ${p.evalLoss.toFixed(3)}`;
+  const ev = p.evalLoss === undefined ? '' : `  val ${p.evalLoss.toFixed(3)}@${p.evalStep}`;
   return `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}${ev}  ${fmtRate(p.tokensPerSec)} tok/s  ${p.elapsedSec.toFixed(0)}s`;
 }
 

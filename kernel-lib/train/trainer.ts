@@ -199,7 +199,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       const last = rows[rows.length - 1];
       lastLoss = last.loss;
       opts.onMetrics?.(rows);
-      progress({ step: last.step, steps: cfg.steps, loss: lastLoss, tokensPerSec: last.tokensPerSec, evalLoss: lastEval?.loss, elapsedSec: (now - t0) / 1000 });
+      progress({ step: last.step, steps: cfg.steps, loss: lastLoss, tokensPerSec: last.tokensPerSec, evalLoss: lastEval?.loss, evalStep: lastEval?.step, elapsedSec: (now - t0) / 1000 });
       return rows;
     };
 
