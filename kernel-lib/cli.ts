@@ -19,7 +19,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  demo: { summary: 'a Switch layer learns to balance its load; checks the conformance cases', usage: 'demo', options: demoOptions, run: (_p, o) => demoCommand(o) },
+  demo: { summary: 'a Switch layer trained with load-balancing coefficients 0, 1e-2, 1e-1; checks the conformance cases', usage: 'demo', options: demoOptions, run: (_p, o) => demoCommand(o) },
   conformance: { summary: 'run MoE conformance cases, one JSON line each', usage: 'conformance case.json [case.json …]', options: conformanceOptions, run: conformanceCommand },
   device: { summary: 'print the backend and device a run would use (JSON)', usage: 'device', options: {}, run: (_p, o) => deviceCommand(o) },
 };
