@@ -11,6 +11,7 @@ import os from 'node:os';
 import { BACKEND_NAMES, type BackendName, type ConcreteBackend, type DeviceInfo, describeDevice } from './device.ts';
 import { activateWebGpu, probeWebGpu } from './webgpu.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
+import { log } from '../util/log.ts';
 import { loadTensorflowBinding, TENSORFLOW_INSTALL_HINT } from './tensorflow.ts';
 
 export { BACKEND_NAMES, describeDevice, type BackendName, type ConcreteBackend, type DeviceInfo };
@@ -71,7 +72,7 @@ export async function useBackend(name: BackendName | string = backendFromEnv(), 
     info = await activate(requested, requested, skipped, true);
   }
   current = info;
-  if (opts.log ?? true) process.stderr.write(`[switchyard] ${describeDevice(info)}\n`);
+  if (opts.log ?? true) log(describeDevice(info));
   return info;
 }
 

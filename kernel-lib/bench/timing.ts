@@ -36,22 +36,3 @@ function summarise(samples: number[]): Timing {
   const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   return { medianMs, minMs: sorted[0], maxMs: sorted[sorted.length - 1], samplesMs: samples };
 }
-
-/**
- * Times `step`, which returns one scalar tensor that depends on all the work (the read of that
- * scalar waits for the device). Warm-up runs compile shaders and fill caches and are not counted.
- */
-export async function timeSteps(step: () => tf.Scalar, warmup: number, repeats: number): Promise<Timing> {
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`benchmark: repeats must be an integer ≥ 1, got ${repeats}`);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`benchmark: warmup must be an integer ≥ 0, got ${warmup}`);
-  const samples: number[] = [];
-  for (let i = 0; i < warmup + repeats; i++) {
-    const t0 = performance.now();
-    const s = step();
-    await s.data();
-    const ms = performance.now() - t0;
-    s.dispose();
-    if (i >= warmup) samples.push(ms);
-  }
-  return summarise(samples);
-}

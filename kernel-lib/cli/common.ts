@@ -12,7 +12,4 @@ export function startBackend(options: Record<string, unknown>): Promise<DeviceIn
   return useBackend((options.backend as string | undefined) ?? backendFromEnv());
 }
 
-/** Logs to stderr: stdout carries only a command's output. */
-export function log(msg: string): void {
-  process.stderr.write(`[switchyard] ${msg}\n`);
-}
+export { log } from '../util/log.ts';

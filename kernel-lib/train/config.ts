@@ -114,11 +114,9 @@ const INTEGER = new Set<keyof TrainConfig>([
 
 /** Checks one value against the key's type; throws naming the key and value. */
 export function checkValue(key: string, value: unknown, source: string): void {
-  if (!(key in DEFAULT_TRAIN_CONFIG)) {
-    throw new Error(`${source}: unknown config key '${key}' (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')})`);
-  }
+  checkKnown(key, source);
   const k = key as keyof TrainConfig;
-  const want = NULLABLE.has(k) ? 'number' : typeof DEFAULT_TRAIN_CONFIG[k];
+  const want = valueType(k);
   if (value === null && NULLABLE.has(k)) return;
   if (typeof value !== want) {
     throw new Error(`${source}: '${key}' must be a ${want}${NULLABLE.has(k) ? ' or null' : ''}, got ${JSON.stringify(value)}`);
@@ -134,7 +132,7 @@ export function parseOverride(key: string, raw: string): unknown {
   checkKnown(key, '--' + key);
   const k = key as keyof TrainConfig;
   if (raw === 'null' && NULLABLE.has(k)) return null;
-  switch (NULLABLE.has(k) ? 'number' : typeof DEFAULT_TRAIN_CONFIG[k]) {
+  switch (valueType(k)) {
     case 'number': {
       const v = Number(raw);
       if (raw.trim() === '' || Number.isNaN(v)) throw new Error(`--${key}: expected a number${NULLABLE.has(k) ? " or 'null'" : ''}, got '${raw}'`);
@@ -147,6 +145,11 @@ export function parseOverride(key: string, raw: string): unknown {
     default:
       return raw;
   }
+}
+
+/** The JS type of a key's values (nullable keys hold numbers when not null). */
+function valueType(k: keyof TrainConfig): string {
+  return NULLABLE.has(k) ? 'number' : typeof DEFAULT_TRAIN_CONFIG[k];
 }
 
 function checkKnown(key: string, source: string): void {

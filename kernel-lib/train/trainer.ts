@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { assertNoGpuErrors, type DeviceInfo, useBackend } from '../backend/index.ts';
 import { BatchStream, fixedBatches, loadCorpus, type BatchState, type Corpus } from '../data/index.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { log } from '../util/log.ts';
 import { latestCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
@@ -145,7 +146,6 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     const B = cfg.batchSize;
     const S = cfg.seqLen;
     let windowStart = performance.now();
-    let lastLoss = NaN;
     let lastEval: EvalMetrics | undefined;
     let diverged: RunResult['diverged'];
 
@@ -197,9 +197,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       const bad = rows.find((r) => !r.finite);
       if (bad) diverged = { step: bad.step, loss: bad.loss, gradNorm: bad.gradNorm };
       const last = rows[rows.length - 1];
-      lastLoss = last.loss;
       opts.onMetrics?.(rows);
-      progress({ step: last.step, steps: cfg.steps, loss: lastLoss, tokensPerSec: last.tokensPerSec, evalLoss: lastEval?.loss, evalStep: lastEval?.step, elapsedSec: (now - t0) / 1000 });
+      progress({ step: last.step, steps: cfg.steps, loss: last.loss, tokensPerSec: last.tokensPerSec, evalLoss: lastEval?.loss, evalStep: lastEval?.step, elapsedSec: (now - t0) / 1000 });
       return rows;
     };
 
@@ -268,10 +267,6 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     model.dispose();
     opt.dispose();
   }
-}
-
-function log(msg: string): void {
-  process.stderr.write(`[switchyard] ${msg}\n`);
 }
 
 /** Appends whole lines and syncs them to disk. */

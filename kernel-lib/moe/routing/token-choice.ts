@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { roundCapacity, tokenChoiceCapacity } from '../capacity.ts';
 import { assignmentSlots, expertLoads } from '../dispatch.ts';
+import { log } from '../../util/log.ts';
 import { gatherProbs, untaped } from './base.ts';
 import type { RouteOptions, RouterProbs, TokenChoiceRouting } from './types.ts';
 
@@ -52,5 +53,5 @@ const warned = new Set<string>();
 function warnOnce(msg: string): void {
   if (warned.has(msg)) return;
   warned.add(msg);
-  process.stderr.write(`[switchyard] ${msg}\n`);
+  log(msg);
 }
