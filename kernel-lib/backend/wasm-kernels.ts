@@ -7,8 +7,18 @@
  * - `BatchMatMul` is fast (XNNPACK) only for one untransposed batch; with transposeA/B (every
  *   backward pass) or a real batch (the [E,C,D] expert matmul) it falls to a scalar loop 20–40×
  *   slower. The wrapper transposes explicitly and splits batches, then calls the fast path.
+ *   XNNPACK packs the right operand into its GEMM layout and tfjs caches that packed operator
+ *   on the operand's tensor id, so a 2-D weight is packed once per value. A batched weight
+ *   ([E,D,F] experts) is split per batch, and fresh slices would be repacked on every call: at
+ *   C = 40 rows per expert, packing cost twice the multiply. Slices of a variable's buffer are
+ *   therefore kept while that buffer lives (one more copy of the expert weights in memory), so
+ *   experts get the same packed-operator reuse as a dense weight. Training assigns new values
+ *   every step, so there each value is still packed once per step, as a dense weight is.
  * - `GatherV2` along axis 0 (dispatch, combine, embeddings) is a generic element loop: 60 ms
  *   for 2048 rows of 256 floats. Row gathers here are one contiguous copy per row.
+ * - `Identity` copies its input. The gradient tape clones every input it saves for backward, so
+ *   each step copied all weights (64 MB per step for a 64-expert layer). Tensors are immutable,
+ *   so sharing the buffer by reference count is safe; tfjs's cpu and webgpu backends do the same.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -16,6 +26,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
   disposeData(dataId: tf.DataId): void;
+  incRef(dataId: tf.DataId): void;
 }
 
 let registered = false;
@@ -29,6 +40,7 @@ export function registerWasmKernels(): void {
   registered = true;
   registerFastBatchMatMul();
   registerFastGather();
+  registerSharedIdentity();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
@@ -59,6 +71,74 @@ export function registerWasmKernels(): void {
 
 const sizeOf = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
+/**
+ * Per-batch copies of variables' buffers, keyed on the buffer's dataId and freed with it:
+ * `plain[i]` is batch i as stored, `transposed[i]` its last two axes swapped.
+ */
+interface VariableSlices {
+  /** The [B,rows,cols] view the copies were cut by; a buffer seen with another is not cached. */
+  shape: number[];
+  plain?: tf.TensorInfo[];
+  transposed?: tf.TensorInfo[];
+  /** Uses as a transposed operand so far; the transposed copies are made on the second. */
+  transposedUses: number;
+}
+const variableSlices = new Map<tf.DataId, VariableSlices>();
+const hookedBackends = new WeakSet<object>();
+
+function isVariableBuffer(dataId: tf.DataId): boolean {
+  for (const v of Object.values(tf.engine().state.registeredVariables)) if (v.dataId === dataId) return true;
+  return false;
+}
+
+/** Frees a buffer's cached slices when the buffer itself is freed (a variable assigned or disposed). */
+function hookDisposal(b: WasmBackendLike): void {
+  if (hookedBackends.has(b)) return;
+  hookedBackends.add(b);
+  const dispose = b.disposeData.bind(b) as (dataId: tf.DataId, force?: boolean) => boolean;
+  (b as unknown as { disposeData: (dataId: tf.DataId, force?: boolean) => boolean }).disposeData = (dataId, force) => {
+    const freed = dispose(dataId, force);
+    const entry = freed ? variableSlices.get(dataId) : undefined;
+    if (entry) {
+      variableSlices.delete(dataId);
+      for (const t of [...(entry.plain ?? []), ...(entry.transposed ?? [])]) dispose(t.dataId, true);
+    }
+    return freed;
+  };
+}
+
+/** The cache entry of a variable's buffer viewed as [B,rows,cols], or null when `t` is not a variable's. */
+function slicesOf(b: WasmBackendLike, t: tf.TensorInfo): VariableSlices | null {
+  const [rows, cols] = t.shape.slice(-2);
+  const shape = [sizeOf(t.shape) / (rows * cols), rows, cols];
+  let entry = variableSlices.get(t.dataId);
+  if (!entry) {
+    if (!isVariableBuffer(t.dataId)) return null;
+    hookDisposal(b);
+    entry = { shape, transposedUses: 0 };
+    variableSlices.set(t.dataId, entry);
+  }
+  return entry.shape.every((d, i) => d === shape[i]) ? entry : null;
+}
+
+/** Copies of each batch of a contiguous [B,rows,cols] buffer, as [1,rows,cols] (or [1,cols,rows] transposed). */
+function splitBatches(b: WasmBackendLike, t: tf.TensorInfo, transposed: boolean): tf.TensorInfo[] {
+  const [rows, cols] = t.shape.slice(-2);
+  const n = rows * cols;
+  const B = sizeOf(t.shape) / n;
+  const out: tf.TensorInfo[] = [];
+  for (let j = 0; j < B; j++) {
+    const o = b.makeOutput(transposed ? [1, cols, rows] : [1, rows, cols], t.dtype);
+    // Views are taken after makeOutput: allocation may grow (and detach) the wasm heap.
+    const ov = b.typedArrayFromHeap(o);
+    const src = b.typedArrayFromHeap(t).subarray(j * n, (j + 1) * n);
+    if (!transposed) ov.set(src);
+    else for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) ov[c * rows + r] = src[r * cols + c];
+    out.push(o);
+  }
+  return out;
+}
+
 function registerFastBatchMatMul(): void {
   const original = tf.getKernel('BatchMatMul', 'wasm');
   if (!original) return;
@@ -87,7 +167,8 @@ function registerFastBatchMatMul(): void {
       };
       // A leading-axis batch is contiguous: copy it straight out of the heap (wasm's Slice kernel
       // is a generic strided loop, ~60 ms for one [1,256,1024] batch).
-      const batch = (t: tf.TensorInfo, i: number, rows: number, cols: number): tf.TensorInfo => {
+      const batch = (t: tf.TensorInfo, i: number, rows: number, cols: number, cached?: tf.TensorInfo[]): tf.TensorInfo => {
+        if (cached) return { dataId: cached[i].dataId, shape: [1, rows, cols], dtype: t.dtype }; // same bytes, owned by the cache
         const out = b_.makeOutput([1, rows, cols], t.dtype);
         temps.push(out);
         const n = rows * cols;
@@ -103,9 +184,19 @@ function registerFastBatchMatMul(): void {
         const [B, M, K] = a.shape;
         const N = b.shape[1];
         const parts: tf.TensorInfo[] = [];
+        const weights = slicesOf(b_, b);
+        if (weights && !weights.transposed && ++weights.transposedUses >= 2) weights.transposed = splitBatches(b_, b, true);
+        const plain = weights && !weights.transposed ? (weights.plain ??= splitBatches(b_, b, false)) : undefined;
         for (let i = 0; i < B; i++) {
-          const outT = matmul(batch(b, i, N, K), swapLast(batch(a, i, M, K))); // [1,N,M]
-          parts.push(swapLast(outT)); // [1,M,N]
+          if (weights?.transposed) {
+            // A weight used transposed again (evaluation, benchmarks, frozen experts): its own
+            // transposed copy, packed once by XNNPACK, then a plain a_i · (b_iᵀ).
+            parts.push(matmul(batch(a, i, M, K), batch(b, i, K, N, weights.transposed)));
+          } else {
+            // First use of this value (training assigns a new one every step): no copy to keep.
+            const outT = matmul(batch(b, i, N, K, plain), swapLast(batch(a, i, M, K))); // [1,N,M]
+            parts.push(swapLast(outT)); // [1,M,N]
+          }
         }
         const result = run('Concat', parts, { axis: 0 });
         for (const t of temps) if (t !== result) b_.disposeData(t.dataId);
@@ -128,9 +219,11 @@ function registerFastBatchMatMul(): void {
         const a3 = run('Reshape', { x: a }, { shape: [batchA, M, K] });
         const b3 = run('Reshape', { x: b }, { shape: [batchB, K, N] });
         const parts: tf.TensorInfo[] = [];
+        const weights = slicesOf(b_, b3); // a variable's slices persist, so XNNPACK packs each once per value
+        const plain = weights ? (weights.plain ??= splitBatches(b_, b3, false)) : undefined;
         for (let i = 0; i < batchB; i++) {
           const ai = batchA === 1 ? a3 : batch(a3, i, M, K);
-          parts.push(matmul(ai, batch(b3, i, K, N)));
+          parts.push(matmul(ai, batch(b3, i, K, N, plain)));
         }
         const cat = parts.length === 1 ? parts[0] : run('Concat', parts, { axis: 0 });
         result = run('Reshape', { x: cat }, { shape: outShape });
@@ -175,6 +268,23 @@ function registerFastGather(): void {
         ov.set(xv.subarray(r * row, (r + 1) * row), i * row);
       }
       return out;
+    },
+  });
+}
+
+function registerSharedIdentity(): void {
+  const original = tf.getKernel('Identity', 'wasm');
+  if (!original) return;
+  const orig = original.kernelFunc;
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      if (x.dtype === 'string') return orig(args);
+      (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   });
 }

@@ -7,12 +7,11 @@
  * MoE forward = 2·T·D·E (router) + 4·E·C·D·F (experts); dense forward = 4·T·D·(k·F).
  */
 import * as tf from '@tensorflow/tfjs';
-import { sumTensors } from '../util/sum.ts';
 import { type DeviceInfo } from '../backend/index.ts';
 import { type RouterName } from '../moe/config.ts';
 import { MoeLayer } from '../moe/layer.ts';
 import { denseFfn, initDenseParams } from '../moe/dense.ts';
-import { timeInterleaved } from './timing.ts';
+import { timeInterleaved, touchAll } from './timing.ts';
 
 export interface MoeBenchOptions {
   tokens: number;
@@ -83,7 +82,7 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
     const denseStep = () =>
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() => tf.sum(tf.mul(denseFfn({ w1, w2 }, x, 'relu'), cot)) as tf.Scalar, [w1, w2]);
-        return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+        return touchAll(Object.values(grads));
       });
     const moeSteps = layers.map((layer, i) => () =>
       tf.tidy(() => {
@@ -92,7 +91,7 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
           capacity[i] = out.metrics.capacity;
           return tf.add(tf.sum(tf.mul(out.y, cot)), out.auxLoss) as tf.Scalar;
         }, layer.variables());
-        return sumTensors(Object.values(grads).map((g) => tf.sum(g))) as tf.Scalar;
+        return touchAll(Object.values(grads));
       }),
     );
     // Round-robin timing: every configuration sees the same drift in machine speed.

@@ -1,5 +1,20 @@
 /** Timing helpers for benchmarks: warm-up, then the median of repeats, synchronising on one scalar read. */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../util/sum.ts';
+
+/**
+ * A scalar that depends on every tensor given, at O(1) cost each: the sum of their first
+ * elements. Awaiting it waits until all of them are computed (cpu and wasm run eagerly; a GPU
+ * queue runs in order), without timing a reduction over them. Reducing a 64-expert layer's
+ * gradients (128 MB) cost 10% of its step on wasm and is no part of forward+backward.
+ */
+export function touchAll(tensors: tf.Tensor[]): tf.Scalar {
+  // gather, not slice: tfjs-wasm's Slice walks the whole input (110 ms for one element of 16M).
+  return tf.tidy(() => {
+    const first = tf.tensor1d([0], 'int32');
+    return tf.reshape(sumTensors(tensors.map((t) => tf.gather(tf.reshape(t, [-1]), first))), []) as tf.Scalar;
+  });
+}
 
 export interface Timing {
   medianMs: number;

@@ -29,7 +29,29 @@ export function balanceLoss(probs: tf.Tensor2D, expertIndex: tf.Tensor1D): tf.Sc
  * @returns float32[] scalar.
  */
 export function zLoss(logits: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.square(tf.logSumExp(logits, 1))) as tf.Scalar);
+  return tf.tidy(() => tf.mean(tf.square(logSumExpRows(logits))) as tf.Scalar);
+}
+
+/**
+ * `logsumexp` over the last axis with the gradient written out: `∂/∂x = softmax(x)`.
+ * tf.logSumExp's tape differentiates its max shift too, through Max's gradient (an Equal
+ * against the broadcast max and a mask), which is exact only up to rounding and, on wasm, a
+ * generic broadcast loop that cost more than the rest of the router. Same forward arithmetic.
+ * @param x float32[T,E].
+ * @returns float32[T].
+ */
+export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
+  const f = tf.customGrad(((logits: tf.Tensor, save: tf.GradSaveFunc) => {
+    const m = tf.max(logits, 1, true); // [T,1] shift for stability
+    const e = tf.exp(tf.sub(logits, m)); // [T,E]
+    const s = tf.sum(e, 1, true); // [T,1]
+    save([tf.div(e, s)]); // softmax, the whole gradient
+    return {
+      value: tf.reshape(tf.add(tf.log(s), m), [logits.shape[0]]), // [T]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.reshape(dy, [-1, 1]), saved[0]),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as tf.Tensor1D;
 }
 
 /**

@@ -469,6 +469,33 @@ export function defineMoeSuite(backend: SuiteBackend): void {
         assert.ok(Math.abs(got - want) <= 1e-6, `zLoss = ${got}, expected ${want}`);
       });
 
+      test('zLoss value and gradient match float64 for large and tied logits: ∂z/∂logits[t] = (2/T)·lse_t·softmax(logits[t])', async () => {
+        // Rows with logits near ±80 overflow a naive exp in float32; a tied row checks that the
+        // gradient is the softmax, not a mask on the max.
+        const logits = [
+          [80, 79, -3, 0],
+          [-80, -81, -79.5, -90],
+          [2, 2, 2, 2],
+          [0.5, -1.25, 3, 1],
+        ];
+        const T = logits.length;
+        const lse = logits.map((r) => {
+          const m = Math.max(...r);
+          return m + Math.log(r.reduce((s, v) => s + Math.exp(v - m), 0));
+        });
+        const wantZ = lse.reduce((s, v) => s + v * v, 0) / T;
+        const wantG = logits.map((r, t) => r.map((v) => ((2 / T) * lse[t] * Math.exp(v - lse[t]))));
+        const [z, g] = tf.tidy(() => {
+          const x = tf.tensor2d(logits);
+          return [zLoss(x), tf.grad((l: tf.Tensor) => zLoss(l as tf.Tensor2D))(x)];
+        });
+        const [gotZ, gotG] = await Promise.all([arrayOf<number>(z), arrayOf<number[][]>(g)]);
+        tf.dispose([z, g]);
+        assert.ok(Math.abs(gotZ - wantZ) / wantZ <= 1e-6, `zLoss = ${gotZ}, expected ${wantZ}`);
+        const err = relError(gotG, wantG);
+        assert.ok(err <= 1e-5, `gradient relative error ${err.toExponential(2)}: got ${JSON.stringify(gotG)}`);
+      });
+
       test('routerEntropy is ln E for uniform probabilities and 0 for one-hot ones', async () => {
         const E = 5;
         const v = tf.tidy(() => [routerEntropy(tf.fill([3, E], 1 / E) as tf.Tensor2D), routerEntropy(tf.tensor2d([[0, 1, 0, 0, 0], [1, 0, 0, 0, 0]]))]);
@@ -595,6 +622,55 @@ export function defineMoeSuite(backend: SuiteBackend): void {
         tf.dispose(outs);
         assert.ok(relError(g2, refMatMul(a, b)[0]) <= 1e-6, 'rank 2');
         assert.ok(relError(g3, refMatMul(a3, b2)) <= 1e-6, 'batch · matrix');
+      });
+
+      for (const tb of [false, true]) {
+        test(`matMul with a variable [E,${tb ? 'N,K]ᵀ' : 'K,N]'} weight: exact on every call and after each assign, no buffers left behind`, async () => {
+          // wasm keeps per-expert copies of a variable's buffer (and, from the second transposed
+          // use, transposed copies) so that XNNPACK packs each once: they must follow assign and
+          // be freed with the buffer.
+          const rng = new Rng(183);
+          const [E, M, K, N] = [3, 5, 4, 6];
+          const a = rnd(rng, E, M, K);
+          const values = [0, 1, 2].map(() => rnd(rng, E, tb ? N : K, tb ? K : N));
+          const backendBuffers = () => tf.engine().backend.numDataIds();
+          const buffersBefore = backendBuffers();
+          const tensorsBefore = tf.memory().numTensors;
+          const sources = values.map((value) => tf.tensor3d(value)); // assign and variable() share, not take, these
+          const w = tf.variable(sources[0], true, `cache-test-${tb}`);
+          const at = tf.tensor3d(a);
+          try {
+            for (const [v, value] of values.entries()) {
+              if (v > 0) w.assign(sources[v]);
+              const want = refMatMul(a, tb ? transposeLast(value) : value);
+              for (let call = 0; call < 3; call++) {
+                const out = tf.matMul(at, w, false, tb);
+                const got = await arrayOf<number[][][]>(out);
+                out.dispose();
+                const err = relError(got, want);
+                assert.ok(err <= 1e-6, `value ${v}, call ${call}: relative error ${err.toExponential(2)}`);
+              }
+            }
+          } finally {
+            tf.dispose([at, w, ...sources]);
+          }
+          assert.equal(tf.memory().numTensors, tensorsBefore, 'tensors');
+          assert.equal(backendBuffers(), buffersBefore, 'backend buffers (cached copies not freed with the variable?)');
+        });
+      }
+
+      test('clone shares nothing observable: disposing the original leaves the clone intact', async () => {
+        const x = tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]);
+        const y = tf.clone(x);
+        x.dispose();
+        assert.deepEqual(await arrayOf<number[][]>(y), [
+          [1, 2],
+          [3, 4],
+        ]);
+        y.dispose();
       });
 
       test('unsortedSegmentSum adds rows with equal ids and leaves empty segments at 0', async () => {
