@@ -38,7 +38,8 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  registerFastBatchMatMul();
+  const xnnMatMul = registerFastBatchMatMul();
+  if (xnnMatMul) registerExpertMatMul(xnnMatMul);
   registerFastGather();
   registerSharedIdentity();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
@@ -139,9 +140,10 @@ function splitBatches(b: WasmBackendLike, t: tf.TensorInfo, transposed: boolean)
   return out;
 }
 
-function registerFastBatchMatMul(): void {
+/** Replaces BatchMatMul; returns the original kernel, fast for one untransposed [1,M,K]·[1,K,N]. */
+function registerFastBatchMatMul(): tf.KernelFunc | null {
   const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original) return;
+  if (!original) return null;
   const orig = original.kernelFunc;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({
@@ -236,6 +238,7 @@ function registerFastBatchMatMul(): void {
       return result;
     },
   });
+  return orig;
 }
 
 function registerFastGather(): void {
@@ -285,6 +288,100 @@ function registerSharedIdentity(): void {
       if (x.dtype === 'string') return orig(args);
       (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+}
+
+/**
+ * `SwitchyardExpertMatMul` (moe/expert-matmul.ts): per expert, only the filled capacity slots.
+ * a·b: a's first filled[e] rows times b[e] (a variable's cached copy, packed once per value);
+ * a·bᵀ: the same with bᵀ (cached from the second use, else (b·aᵀ)ᵀ on the small pieces);
+ * aᵀ·b: the contraction runs over the filled slots only. Unfilled output rows are 0.
+ */
+function registerExpertMatMul(xnnMatMul: tf.KernelFunc): void {
+  tf.registerKernel({
+    kernelName: 'SwitchyardExpertMatMul',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const bk = backend as unknown as WasmBackendLike;
+      const { a, b, filled } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; filled: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      if (transposeA && transposeB) throw new Error('SwitchyardExpertMatMul: transposeA and transposeB together are not supported');
+      const [E, C, P] = a.shape;
+      const counts = Array.from(bk.typedArrayFromHeap(filled), (n) => Math.max(0, Math.min(C, n)));
+      const temps: tf.TensorInfo[] = [];
+      const keep = <T extends tf.TensorInfo>(t: T): T => (temps.push(t), t);
+      const matmul = (x: tf.TensorInfo, y: tf.TensorInfo) => keep(xnnMatMul({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo);
+      const transpose = (x: tf.TensorInfo) => keep(tf.getKernel('Transpose', 'wasm')!.kernelFunc({ inputs: { x }, backend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo);
+      /**
+       * Rows [0,r) of batch e of a contiguous [B,R,cols] buffer, as [1,r,cols]. All of batch 0 is
+       * the buffer itself, no copy. (Not a shorter prefix: XNNPACK caches its packed operator on
+       * the right operand's id alone, so one id must not be seen with two shapes.)
+       */
+      const rowsOf = (t: tf.TensorInfo, e: number, r: number): tf.TensorInfo => {
+        const [, R, cols] = t.shape;
+        if (e === 0 && r === R) return { dataId: t.dataId, shape: [1, r, cols], dtype: t.dtype };
+        const out = keep(bk.makeOutput([1, r, cols], t.dtype));
+        bk.typedArrayFromHeap(out).set(bk.typedArrayFromHeap(t).subarray(e * R * cols, (e * R + r) * cols));
+        return out;
+      };
+      /** Batch e of a buffer, as [1,rows,cols]: the cached copy when there is one. */
+      const batchOf = (t: tf.TensorInfo, e: number, cached: tf.TensorInfo[] | undefined): tf.TensorInfo =>
+        cached ? { dataId: cached[e].dataId, shape: [1, t.shape[1], t.shape[2]], dtype: t.dtype } : rowsOf(t, e, t.shape[1]);
+      let out: tf.TensorInfo;
+      /** Returns a temporary as the result (one expert, nothing to assemble). */
+      const finish = (result: tf.TensorInfo): tf.TensorInfo => {
+        temps.splice(temps.indexOf(result), 1);
+        return result;
+      };
+      try {
+        if (transposeA) {
+          // [E,C,P]ᵀ·[E,C,Q] → [E,P,Q]: Σ over the filled slots only.
+          const Q = b.shape[2];
+          if (E === 1 && counts[0] > 0) return finish(matmul(transpose(rowsOf(a, 0, counts[0])), rowsOf(b, 0, counts[0]))); // [1,P,Q]
+          out = bk.makeOutput([E, P, Q], a.dtype);
+          for (let e = 0; e < E; e++) {
+            const n = P * Q;
+            if (counts[e] === 0) {
+              bk.typedArrayFromHeap(out).fill(0, e * n, (e + 1) * n);
+              continue;
+            }
+            const part = matmul(transpose(rowsOf(a, e, counts[e])), rowsOf(b, e, counts[e])); // [1,P,Q]
+            bk.typedArrayFromHeap(out).set(bk.typedArrayFromHeap(part), e * n);
+          }
+        } else {
+          // [E,C,P]·[E,P,Q] or [E,C,P]·[E,Q,P]ᵀ → [E,C,Q], rows ≥ filled[e] zero.
+          const Q = transposeB ? b.shape[1] : b.shape[2];
+          const weights = slicesOf(bk, b);
+          let cachedT: tf.TensorInfo[] | undefined;
+          let cached: tf.TensorInfo[] | undefined;
+          if (transposeB && weights) {
+            if (!weights.transposed && ++weights.transposedUses >= 2) weights.transposed = splitBatches(bk, b, true);
+            cachedT = weights.transposed;
+          }
+          if (weights && !cachedT) cached = weights.plain ??= splitBatches(bk, b, false);
+          const product = (e: number, r: number): tf.TensorInfo => {
+            const rows = rowsOf(a, e, r);
+            if (!transposeB) return matmul(rows, batchOf(b, e, cached));
+            if (cachedT) return matmul(rows, { dataId: cachedT[e].dataId, shape: [1, P, Q], dtype: b.dtype });
+            // Transpose whichever side is smaller: b_e ([Q,P]) or the rows and the result (r·(P+Q)).
+            if (P * Q <= r * (P + Q)) return matmul(rows, transpose(batchOf(b, e, cached)));
+            return transpose(matmul(batchOf(b, e, cached), transpose(rows))); // (b_e · rowsᵀ)ᵀ
+          };
+          if (E === 1 && counts[0] === C) return finish(product(0, C)); // [1,C,Q]
+          out = bk.makeOutput([E, C, Q], a.dtype);
+          for (let e = 0; e < E; e++) {
+            const r = counts[e];
+            const part = r > 0 ? product(e, r) : null; // [1,r,Q]
+            const ov = bk.typedArrayFromHeap(out);
+            if (part) ov.set(bk.typedArrayFromHeap(part), e * C * Q);
+            ov.fill(0, (e * C + r) * Q, (e + 1) * C * Q);
+          }
+        }
+      } finally {
+        for (const t of temps) bk.disposeData(t.dataId);
+      }
+      return out;
     },
   });
 }

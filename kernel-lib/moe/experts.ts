@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from './config.ts';
+import { expertMatMul } from './expert-matmul.ts';
 
 /** Elementwise activation. gelu is the exact erf form, `x·Φ(x)` (Hendrycks & Gimpel 2016). */
 export function activate(h: tf.Tensor, activation: Activation): tf.Tensor {
@@ -29,10 +30,15 @@ export interface ExpertOptions {
  * @param inputs float32[E,C,D].
  * @param w1 float32[E,D,F].
  * @param w2 float32[E,F,D].
+ * @param filled int32[E] filled slots per expert when slots fill in order (token choice): the
+ *   rest are empty, their output rows 0, and a backend may skip them (expert-matmul.ts).
+ *   Omitted: every slot is computed (expert choice fills all C).
  * @returns float32[E,C,D].
  */
-export function expertFfn(inputs: tf.Tensor3D, w1: tf.Tensor3D, w2: tf.Tensor3D, opts: ExpertOptions): tf.Tensor3D {
-  let h = activate(tf.matMul(inputs, w1), opts.activation); // [E,C,F]
-  if (opts.training && opts.dropout > 0) h = tf.dropout(h, opts.dropout, undefined, opts.seed);
-  return tf.matMul(h, w2) as tf.Tensor3D; // [E,C,D]
+export function expertFfn(inputs: tf.Tensor3D, w1: tf.Tensor3D, w2: tf.Tensor3D, opts: ExpertOptions, filled?: tf.Tensor1D): tf.Tensor3D {
+  const mm = (a: tf.Tensor3D, b: tf.Tensor3D) => (filled ? expertMatMul(a, b, filled) : (tf.matMul(a, b) as tf.Tensor3D));
+  // act(0) = 0 for relu and gelu, so empty slots stay zero rows through the activation.
+  let h = activate(mm(inputs, w1), opts.activation) as tf.Tensor3D; // [E,C,F]
+  if (opts.training && opts.dropout > 0) h = tf.dropout(h, opts.dropout, undefined, opts.seed) as tf.Tensor3D;
+  return mm(h, w2); // [E,C,D]
 }

@@ -3,6 +3,7 @@ export * from './config.ts';
 export * from './capacity.ts';
 export * from './dispatch.ts';
 export * from './experts.ts';
+export * from './expert-matmul.ts';
 export * from './losses.ts';
 export * from './init.ts';
 export * from './layer.ts';

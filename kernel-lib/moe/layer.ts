@@ -104,7 +104,8 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
   let droppedFraction: tf.Scalar;
   if (routing.kind === 'token-choice') {
     const slotToken = untaped(() => slotTokens(routing.slot, E, C)); // [E·C]
-    const out = expertFfn(dispatch(xs, slotToken, E, C), params.w1, params.w2, expertOpts); // [E,C,D]
+    const filled = untaped(() => tf.cast(routing.countsKept, 'int32') as tf.Tensor1D); // [E]
+    const out = expertFfn(dispatch(xs, slotToken, E, C), params.w1, params.w2, expertOpts, filled); // [E,C,D]
     y = combine(out, routing.slot, routing.gates); // [T,D]
     droppedFraction = tf.div(tf.sub(routing.k * T, tf.sum(routing.countsKept)), routing.k * T) as tf.Scalar;
   } else {

@@ -16,6 +16,7 @@ import {
   assignmentSlots,
   balanceLoss,
   denseFfn,
+  expertMatMul,
   moeForward,
   resolveMoeConfig,
   routerEntropy,
@@ -658,6 +659,61 @@ export function defineMoeSuite(backend: SuiteBackend): void {
           assert.equal(backendBuffers(), buffersBefore, 'backend buffers (cached copies not freed with the variable?)');
         });
       }
+
+      test('expertMatMul: filled rows exact, empty rows 0, ∂b over filled slots, ∂a on filled rows; repeated calls and a variable weight', async () => {
+        // filled = [C, 2, 0, 7 > C]: full, partial, empty, and clamped to C. E = 1 separately (its
+        // wasm path returns the one product without assembling).
+        const rng = new Rng(184);
+        for (const { E, C, filled } of [
+          { E: 4, C: 5, filled: [5, 2, 0, 7] },
+          { E: 1, C: 6, filled: [6] },
+          { E: 1, C: 6, filled: [4] },
+        ]) {
+          const [K, N] = [4, 3];
+          const used = filled.map((f) => Math.min(f, C));
+          const a = rnd(rng, E, C, K).map((m, e) => m.map((row, j) => (j < used[e] ? row : row.map(() => 0))));
+          const bv = rnd(rng, E, K, N);
+          const cot = rnd(rng, E, C, N);
+          const wantY = refMatMul(a, bv).map((m, e) => m.map((row, j) => (j < used[e] ? row : row.map(() => 0))));
+          const wantDb = refMatMul(transposeLast(a), cot);
+          const wantDa = refMatMul(cot, transposeLast(bv));
+          const w = tf.variable(tf.tensor3d(bv), true, `expert-matmul-test-${E}-${filled.join('-')}`);
+          const at = tf.tensor3d(a);
+          const ft = tf.tensor1d(filled, 'int32');
+          const label = `E=${E} filled=[${filled}]`;
+          try {
+            for (let call = 0; call < 3; call++) {
+              const [y, da, db] = tf.tidy(() => {
+                const out = expertMatMul(at, w as unknown as tf.Tensor3D, ft);
+                const g = tf.grads((x: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(expertMatMul(x as tf.Tensor3D, v as tf.Tensor3D, ft), tf.tensor3d(cot))))([at, w]);
+                return [out, g[0], g[1]];
+              });
+              const [gy, gda, gdb] = await Promise.all([y, da, db].map((t) => arrayOf<number[][][]>(t)));
+              tf.dispose([y, da, db]);
+              assert.ok(relError(gy, wantY) <= 1e-6, `${label} call ${call}: y relative error ${relError(gy, wantY).toExponential(2)}`);
+              for (let e = 0; e < E; e++) for (let j = used[e]; j < C; j++) assert.ok(gy[e][j].every((v) => v === 0), `${label}: y[${e}][${j}] is an empty slot but not 0`);
+              assert.ok(relError(gdb, wantDb) <= 1e-6, `${label} call ${call}: ∂b relative error ${relError(gdb, wantDb).toExponential(2)}`);
+              const filledRows = (m: number[][][]) => m.map((x, e) => x.slice(0, used[e]));
+              assert.ok(relError(filledRows(gda), filledRows(wantDa)) <= 1e-6, `${label} call ${call}: ∂a on filled rows, relative error ${relError(filledRows(gda), filledRows(wantDa)).toExponential(2)}`);
+            }
+          } finally {
+            tf.dispose([w, at, ft]);
+          }
+        }
+      });
+
+      test('expertMatMul names bad shapes and dtypes', () => {
+        const a = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+        try {
+          tf.tidy(() => {
+            assert.throws(() => expertMatMul(a, tf.zeros([2, 5, 6]) as tf.Tensor3D, tf.tensor1d([1, 1], 'int32')), /b must be \[2,4,N\]; got \[2,5,6\]/);
+            assert.throws(() => expertMatMul(a, tf.zeros([2, 4, 6]) as tf.Tensor3D, tf.tensor1d([1, 1])), /filled must be int32\[2\], got float32\[2\]/);
+            assert.throws(() => expertMatMul(a, tf.zeros([2, 4, 6]) as tf.Tensor3D, tf.tensor1d([1, 1, 1], 'int32')), /got int32\[3\]/);
+          });
+        } finally {
+          a.dispose();
+        }
+      });
 
       test('clone shares nothing observable: disposing the original leaves the clone intact', async () => {
         const x = tf.tensor2d([

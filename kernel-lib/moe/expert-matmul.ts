@@ -1,0 +1,73 @@
+/**
+ * The experts' batched matmul over the capacity buffer, told how many of each expert's C slots
+ * are filled, so that a backend can skip the empty ones (megablocks' point: padding is work
+ * done on nothing). At capacity factor 1.25 a quarter of the rows are padding by construction,
+ * more when routing is unbalanced.
+ *
+ * Semantics (every backend): slots fill in order (positions 0..count-1, dispatch.ts), so the
+ * rows j ≥ filled[e] of expert e are empty. Empty rows contribute nothing: the output rows of
+ * an empty slot are 0, and a contraction over slots adds only the filled ones. The dispatch
+ * buffer's empty rows are zero, so a plain `tf.matMul` over all C rows computes exactly this
+ * for finite weights; that is what backends without the kernel run.
+ *
+ * The kernel `SwitchyardExpertMatMul` (inputs a, b, filled; attrs transposeA, transposeB) is
+ * registered for wasm in backend/wasm-kernels.ts. Its gradient is registered here, once.
+ * Gradient: ∂b sums over filled slots (the same everywhere, as a's empty rows are zero); ∂a on
+ * empty rows is 0 with the kernel and dy·bᵀ with the plain matMul. In the layer dy is 0 there
+ * (combine reads no empty slot), so the layer's gradients agree on every backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const EXPERT_MATMUL = 'SwitchyardExpertMatMul';
+
+export interface ExpertMatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+let gradientRegistered = false;
+
+function registerGradient(): void {
+  if (gradientRegistered) return;
+  gradientRegistered = true;
+  tf.registerGradient({
+    kernelName: EXPERT_MATMUL,
+    inputsToSave: ['a', 'b', 'filled'],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b, filled] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
+      const { transposeA, transposeB } = attrs as unknown as ExpertMatMulAttrs;
+      if (transposeA || transposeB) throw new Error(`${EXPERT_MATMUL}: only the untransposed form has a gradient (got transposeA=${transposeA}, transposeB=${transposeB})`);
+      const g = dy as tf.Tensor3D; // [E,C,N]
+      return {
+        // Empty slots' rows of dy are ignored, so their rows of da come out 0, as a's rows are.
+        a: () => run(g, b, filled, false, true), // [E,C,N]·[E,K,N]ᵀ → [E,C,K]
+        // Contraction over the slots: only the filled ones add.
+        b: () => run(a, g, filled, true, false), // [E,C,K]ᵀ·[E,C,N] → [E,K,N]
+      };
+    },
+  });
+}
+
+function run(a: tf.Tensor3D, b: tf.Tensor3D, filled: tf.Tensor1D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
+  if (!tf.getKernel(EXPERT_MATMUL, tf.getBackend())) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.engine().runKernel(EXPERT_MATMUL, { a, b, filled }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
+}
+
+/**
+ * `a[e] · b[e]` for every expert, skipping empty capacity slots where the backend can.
+ * @param a float32[E,C,K] the capacity buffer (rows j ≥ filled[e] empty, and zero).
+ * @param b float32[E,K,N] the experts' weights.
+ * @param filled int32[E] filled slots per expert (values above C are read as C).
+ * @returns float32[E,C,N], rows j ≥ filled[e] zero.
+ */
+export function expertMatMul(a: tf.Tensor3D, b: tf.Tensor3D, filled: tf.Tensor1D): tf.Tensor3D {
+  const [E, , K] = a.shape;
+  if (b.rank !== 3 || b.shape[0] !== E || b.shape[1] !== K) {
+    throw new Error(`expertMatMul: a is [${a.shape.join(',')}], so b must be [${E},${K},N]; got [${b.shape.join(',')}]`);
+  }
+  if (filled.rank !== 1 || filled.shape[0] !== E || filled.dtype !== 'int32') {
+    throw new Error(`expertMatMul: filled must be int32[${E}], got ${filled.dtype}[${filled.shape.join(',')}]`);
+  }
+  registerGradient();
+  return run(a, b, filled, false, false);
+}
