@@ -66,6 +66,19 @@ describe('cli', () => {
       assert.ok((r.medianMs as number) > 0 && (r.gflops as number) > 0, 'positive time and rate');
     }
     assert.equal(rows[2].capacity, 20, 'C = ceil(1.25 · 64 / 4)');
+    for (const r of rows.slice(1)) {
+      const [filled, computed, E, C] = [r.filledSlots, r.rowsComputed, r.experts, r.capacity] as number[];
+      assert.ok(filled > 0 && filled <= Math.min(64, E * C), `filled slots ${filled} within (0, min(T, E·C)]`);
+      assert.equal(computed, E * C, 'cpu has no slot-skipping kernel: every slot is computed');
+    }
+  });
+
+  test('bench moe-layer on wasm counts only the filled slots as computed', () => {
+    const out = cli('bench', 'moe-layer', '--backend', 'wasm', '--tokens', '64', '--d-model', '16', '--d-ff', '32', '--experts', '8', '--repeats', '1', '--warmup', '0', '--json');
+    assert.equal(out.code, 0, out.stderr);
+    const [, moe] = jsonLines(out);
+    assert.equal(moe.rowsComputed, moe.filledSlots);
+    assert.ok((moe.filledSlots as number) <= 64, `${moe.filledSlots} slots filled by 64 tokens (top-1)`);
   });
 
   test('bench train-step --json: dense, top1 and top2 at equal active FLOPs', () => {

@@ -3,13 +3,16 @@
  * FFN of the same active FLOPs per token (hidden width k·F), on one backend in one process, so
  * the ratios compare like with like.
  *
- * FLOPs counted are the matmuls executed (capacity padding included), ×3 for forward+backward:
- * MoE forward = 2·T·D·E (router) + 4·E·C·D·F (experts); dense forward = 4·T·D·(k·F).
+ * FLOPs counted are the matmuls executed, ×3 for forward+backward: MoE forward = 2·T·D·E
+ * (router) + 4·R·D·F (experts), where R is the expert rows computed: every slot, E·C, where the
+ * backend multiplies the whole capacity buffer, and only the filled slots where it skips empty
+ * ones (wasm; moe/expert-matmul.ts). Dense forward = 4·T·D·(k·F).
  */
 import * as tf from '@tensorflow/tfjs';
 import { type DeviceInfo } from '../backend/index.ts';
 import { type RouterName } from '../moe/config.ts';
 import { MoeLayer } from '../moe/layer.ts';
+import { skipsEmptySlots } from '../moe/expert-matmul.ts';
 import { denseFfn, initDenseParams } from '../moe/dense.ts';
 import { timeInterleaved, touchAll } from './timing.ts';
 
@@ -36,6 +39,10 @@ export interface MoeBenchRow {
   dFf: number;
   capacityFactor: number | null;
   capacity: number | null;
+  /** Assignments kept (filled slots, Σ_e min(load_e, C)); at most E·C. */
+  filledSlots: number | null;
+  /** Expert rows multiplied per matmul: filledSlots where the backend skips empty slots, else E·C. */
+  rowsComputed: number | null;
   backend: string;
   device: string;
   gpu: boolean;
@@ -96,11 +103,23 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
     );
     // Round-robin timing: every configuration sees the same drift in machine speed.
     const [denseTiming, ...moeTimings] = await timeInterleaved([denseStep, ...moeSteps], o.warmup, o.repeats);
+    // Routing is deterministic here (fixed input, no jitter by default), so one more forward
+    // gives the filled slots of every timed step.
+    const filled = await Promise.all(
+      layers.map(async (layer) => {
+        const kept = tf.tidy(() => tf.sum(layer.apply(x, { training: true }).metrics.countsKept));
+        const n = (await kept.data())[0];
+        kept.dispose();
+        return n;
+      }),
+    );
+    const skips = skipsEmptySlots();
     const denseFlops = 3 * 4 * T * D * k * F;
-    emit({ ...base, kind: 'dense', router: 'dense', experts: 1, k, dFf: k * F, capacityFactor: null, capacity: null, ...pick(denseTiming), gflops: denseFlops / denseTiming.medianMs / 1e6 });
+    emit({ ...base, kind: 'dense', router: 'dense', experts: 1, k, dFf: k * F, capacityFactor: null, capacity: null, filledSlots: null, rowsComputed: null, ...pick(denseTiming), gflops: denseFlops / denseTiming.medianMs / 1e6 });
     o.experts.forEach((E, i) => {
       const timing = moeTimings[i];
-      const flops = 3 * (2 * T * D * E + 4 * E * capacity[i] * D * F);
+      const rowsComputed = skips ? filled[i] : E * capacity[i];
+      const flops = 3 * (2 * T * D * E + 4 * rowsComputed * D * F);
       emit({
         ...base,
         kind: 'moe',
@@ -110,6 +129,8 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
         dFf: F,
         capacityFactor: o.capacityFactor,
         capacity: capacity[i],
+        filledSlots: filled[i],
+        rowsComputed,
         ...pick(timing),
         gflops: flops / timing.medianMs / 1e6,
         vsFewestExperts: timing.medianMs / moeTimings[0].medianMs,

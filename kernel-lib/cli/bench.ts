@@ -60,7 +60,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       device,
       (r: MoeBenchRow) => {
         const ratios = r.kind === 'moe' ? `  ×${r.vsFewestExperts!.toFixed(2)} vs E=${(o.experts as number[])[0]}  ×${r.vsDense!.toFixed(2)} vs dense` : '';
-        out(`${r.kind.padEnd(5)} E=${String(r.experts).padEnd(4)} C=${String(r.capacity ?? '-').padEnd(5)} ${r.medianMs.toFixed(1).padStart(9)} ms  ${r.gflops.toFixed(1).padStart(7)} GFLOP/s${ratios}`, r);
+        out(`${r.kind.padEnd(5)} E=${String(r.experts).padEnd(4)} C=${String(r.capacity ?? '-').padEnd(5)} rows=${String(r.rowsComputed ?? '-').padEnd(6)} ${r.medianMs.toFixed(1).padStart(9)} ms  ${r.gflops.toFixed(1).padStart(7)} GFLOP/s${ratios}`, r);
       },
     );
   } else {

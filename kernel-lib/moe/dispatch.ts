@@ -7,6 +7,7 @@
  * choices. Memory and time stay flat in E at fixed T and expert size.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumTensors } from '../util/sum.ts';
 import type { Priority } from './config.ts';
 import { oneHotFloat } from './onehot.ts';
 
@@ -87,8 +88,14 @@ export function combine(expertOut: tf.Tensor3D, slot: tf.Tensor2D, gates: tf.Ten
     const [E, C, D] = expertOut.shape;
     const [k, T] = slot.shape;
     const outPad = tf.concat([tf.reshape(expertOut, [E * C, D]), tf.zeros([1, D])], 0); // [E·C+1,D]: last row for drops
-    const picked = tf.reshape(tf.gather(outPad, tf.reshape(slot, [k * T])), [k, T, D]); // [k,T,D]
-    return tf.sum(tf.mul(picked, tf.expandDims(gates, 2)), 0) as tf.Tensor2D; // [T,D]
+    // One gather and scale per choice, then pairwise adds: a sum over the leading axis of a
+    // [k,T,D] tensor would make tfjs-webgpu transpose it and run a reduction per output element
+    // (500 ms of a 2.6 s step on lavapipe at k = 1).
+    const perChoice = Array.from({ length: k }, (_, j) => {
+      const picked = tf.gather(outPad, tf.reshape(tf.slice(slot, [j, 0], [1, T]), [T])); // [T,D]
+      return tf.mul(picked, tf.reshape(tf.slice(gates, [j, 0], [1, T]), [T, 1])); // [T,D]
+    });
+    return sumTensors(perChoice) as tf.Tensor2D; // [T,D]
   });
 }
 

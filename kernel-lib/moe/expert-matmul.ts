@@ -48,8 +48,13 @@ function registerGradient(): void {
   });
 }
 
+/** Whether the current backend has the kernel, i.e. computes only filled slots. */
+export function skipsEmptySlots(): boolean {
+  return Boolean(tf.getKernel(EXPERT_MATMUL, tf.getBackend()));
+}
+
 function run(a: tf.Tensor3D, b: tf.Tensor3D, filled: tf.Tensor1D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
-  if (!tf.getKernel(EXPERT_MATMUL, tf.getBackend())) return tf.matMul(a, b, transposeA, transposeB);
+  if (!skipsEmptySlots()) return tf.matMul(a, b, transposeA, transposeB);
   return tf.engine().runKernel(EXPERT_MATMUL, { a, b, filled }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
 }
 
