@@ -2,6 +2,8 @@
  * The wasm backend's heap as the kernels here use it, and the cache of per-batch copies of
  * variables' buffers (see wasm-matmul.ts for why). Like tfjs's own packed-operator cache, the
  * cache lives beside the backend and follows its buffers: an entry is freed with its buffer.
+ * The copies are made inside a kernel call, so tfjs's own leak check for kernels (run only
+ * with the IS_TEST flag) reports them as new data ids on a variable's first use.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -36,14 +36,25 @@ function registerGradient(): void {
     gradFunc: (dy, saved, attrs) => {
       const [a, b, filled] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
       const { transposeA, transposeB } = attrs as unknown as ExpertMatMulAttrs;
-      if (transposeA || transposeB) throw new Error(`${EXPERT_MATMUL}: only the untransposed form has a gradient (got transposeA=${transposeA}, transposeB=${transposeB})`);
-      const g = dy as tf.Tensor3D; // [E,C,N]
-      return {
-        // Empty slots' rows of dy are ignored, so their rows of da come out 0, as a's rows are.
-        a: () => run(g, b, filled, false, true), // [E,C,N]·[E,K,N]ᵀ → [E,C,K]
-        // Contraction over the slots: only the filled ones add.
-        b: () => run(a, g, filled, true, false), // [E,C,K]ᵀ·[E,C,N] → [E,K,N]
-      };
+      const g = dy as tf.Tensor3D;
+      // Each form's gradients are the other forms (so gradients of gradients work too). Rows of
+      // g at empty slots are ignored, and products over the slot axis add filled slots only.
+      let grads: { a: () => tf.Tensor; b: () => tf.Tensor };
+      if (!transposeA && !transposeB) {
+        // y = a·b: a [E,C,P], b [E,P,Q], g [E,C,Q].
+        grads = { a: () => run(g, b, filled, false, true), b: () => run(a, g, filled, true, false) };
+      } else if (!transposeA) {
+        // y = a·bᵀ: a [E,C,P], b [E,Q,P], g [E,C,Q].
+        grads = { a: () => run(g, b, filled, false, false), b: () => run(g, a, filled, true, false) };
+      } else if (!transposeB) {
+        // y = aᵀ·b over the slots: a [E,C,P], b [E,C,Q], g [E,P,Q].
+        grads = { a: () => run(b, g, filled, false, true), b: () => run(a, g, filled, false, false) };
+      } else {
+        throw new Error(`${EXPERT_MATMUL}: transposeA and transposeB together are not supported`);
+      }
+      // filled is a count: no gradient (as for gather's indices), but tfjs wants an entry when it
+      // was computed on the tape.
+      return { ...grads, filled: () => tf.zeros(filled.shape, 'float32') };
     },
   });
 }

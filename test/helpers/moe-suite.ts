@@ -702,6 +702,42 @@ export function defineMoeSuite(backend: SuiteBackend): void {
         }
       });
 
+      test('expertMatMul: gradients of gradients (each transposed form) and a filled count computed on the tape', async () => {
+        // L2(a) = Σ ∂b[Σ y⊙cot] ⊙ R, with ∂b = Σ_{c<filled} a[c]ᵀ·cot[c]: ∂L2/∂a[e,c,p] = Σ_q cot[e,c,q]·R[e,p,q] on filled rows.
+        // L3(b) = Σ ∂a[Σ y⊙cot] ⊙ S, with ∂a = cot·bᵀ and S zero on empty rows: ∂L3/∂b[e,p,q] = Σ_c S[e,c,p]·cot[e,c,q].
+        const rng = new Rng(185);
+        const [E, C, P, Q] = [3, 4, 3, 2];
+        const used = [4, 1, 0];
+        const zeroEmpty = (m: number[][][]) => m.map((x, e) => x.map((row, j) => (j < used[e] ? row : row.map(() => 0))));
+        const a = zeroEmpty(rnd(rng, E, C, P));
+        const bv = rnd(rng, E, P, Q);
+        const cot = rnd(rng, E, C, Q);
+        const R = rnd(rng, E, P, Q);
+        const S = zeroEmpty(rnd(rng, E, C, P));
+        const want2 = refMatMul(cot, transposeLast(R));
+        const want3 = refMatMul(transposeLast(S), cot);
+        const filledRows = (m: number[][][]) => m.map((x, e) => x.slice(0, used[e]));
+        const [g2, g3, gTape] = tf.tidy(() => {
+          const [at, bt, ct] = [tf.tensor3d(a), tf.tensor3d(bv), tf.tensor3d(cot)];
+          const filled = tf.tensor1d(used, 'int32');
+          const loss = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(expertMatMul(x as tf.Tensor3D, w as tf.Tensor3D, filled), ct));
+          const d2 = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.grads(loss)([x, bt])[1], tf.tensor3d(R))))(at);
+          const d3 = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.grads(loss)([at, w])[0], tf.tensor3d(S))))(bt);
+          // filled derived from a on the tape (count of non-zero rows), as a caller outside the layer might.
+          const onTape = tf.grad((x: tf.Tensor) => {
+            const f = tf.cast(tf.sum(tf.step(tf.sum(tf.abs(x), 2)), 1), 'int32') as tf.Tensor1D;
+            return tf.sum(tf.mul(expertMatMul(x as tf.Tensor3D, bt, f), ct));
+          })(at);
+          return [d2, d3, onTape];
+        });
+        const [h2, h3, hTape] = await Promise.all([g2, g3, gTape].map((t) => arrayOf<number[][][]>(t)));
+        tf.dispose([g2, g3, gTape]);
+        assert.ok(relError(filledRows(h2), filledRows(want2)) <= 1e-5, `∂a of Σ ∂b⊙R: relative error ${relError(filledRows(h2), filledRows(want2)).toExponential(2)}`);
+        assert.ok(relError(h3, want3) <= 1e-5, `∂b of Σ ∂a⊙S: relative error ${relError(h3, want3).toExponential(2)}`);
+        const wantTape = refMatMul(cot, transposeLast(bv));
+        assert.ok(relError(filledRows(hTape), filledRows(wantTape)) <= 1e-5, `∂a with filled on the tape: relative error ${relError(filledRows(hTape), filledRows(wantTape)).toExponential(2)}`);
+      });
+
       test('expertMatMul names bad shapes and dtypes', () => {
         const a = tf.zeros([2, 3, 4]) as tf.Tensor3D;
         try {
