@@ -1,17 +1,31 @@
 /**
- * The wasm backend's heap as the kernels here use it, and the cache of per-batch copies of
- * variables' buffers (see wasm-matmul.ts for why). Like tfjs's own packed-operator cache, the
- * cache lives beside the backend and follows its buffers: an entry is freed with its buffer.
- * The copies are made inside a kernel call, so tfjs's own leak check for kernels (run only
- * with the IS_TEST flag) reports them as new data ids on a variable's first use.
+ * Shared pieces of the wasm kernels: the backend's heap as they use it, kernel replacement, and
+ * the cache of per-batch copies of variables' buffers (see wasm-matmul.ts for why). Like tfjs's
+ * own packed-operator cache, the cache lives beside the backend and follows its buffers: an
+ * entry is freed with its buffer. The copies are made inside a kernel call, so tfjs's own leak
+ * check for kernels (run only with the IS_TEST flag) reports them as new data ids on a
+ * variable's first use.
  */
 import * as tf from '@tensorflow/tfjs';
 
 export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
-  disposeData(dataId: tf.DataId): void;
+  /** True when the buffer was freed (its reference count reached 0, or `force`). */
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
   incRef(dataId: tf.DataId): void;
+}
+
+/**
+ * Replaces wasm's kernel `name` with `make(original)`; returns the original, or null (and
+ * changes nothing) when wasm has no such kernel.
+ */
+export function overrideKernel(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): tf.KernelFunc | null {
+  const original = tf.getKernel(name, 'wasm');
+  if (!original) return null;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(original.kernelFunc) });
+  return original.kernelFunc;
 }
 
 export const sizeOf = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
@@ -40,8 +54,8 @@ function isVariableBuffer(dataId: tf.DataId): boolean {
 function hookDisposal(b: WasmBackendLike): void {
   if (hookedBackends.has(b)) return;
   hookedBackends.add(b);
-  const dispose = b.disposeData.bind(b) as (dataId: tf.DataId, force?: boolean) => boolean;
-  (b as unknown as { disposeData: (dataId: tf.DataId, force?: boolean) => boolean }).disposeData = (dataId, force) => {
+  const dispose = b.disposeData.bind(b);
+  b.disposeData = (dataId, force) => {
     const freed = dispose(dataId, force);
     const entry = freed ? variableSlices.get(dataId) : undefined;
     if (entry) {

@@ -12,7 +12,7 @@
  *   so sharing the buffer by reference count is safe; tfjs's cpu and webgpu backends do the same.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sizeOf, type WasmBackendLike } from './wasm-heap.ts';
+import { overrideKernel, sizeOf, type WasmBackendLike } from './wasm-heap.ts';
 import { registerExpertMatMul, registerFastBatchMatMul } from './wasm-matmul.ts';
 
 let registered = false;
@@ -57,52 +57,36 @@ export function registerWasmKernels(): void {
 }
 
 function registerFastGather(): void {
-  const original = tf.getKernel('GatherV2', 'wasm');
-  if (!original) return;
-  const orig = original.kernelFunc;
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({
-    kernelName: 'GatherV2',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { inputs, backend, attrs } = args;
-      const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
-      const { axis, batchDims } = attrs as { axis: number; batchDims: number };
-      const ax = axis < 0 ? axis + x.shape.length : axis;
-      if (ax !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return orig(args);
-      const b = backend as unknown as WasmBackendLike;
-      const rows = x.shape[0];
-      const row = sizeOf(x.shape.slice(1));
-      const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
-      const ov = b.typedArrayFromHeap(out);
-      const xv = b.typedArrayFromHeap(x);
-      const iv = b.typedArrayFromHeap(indices);
-      for (let i = 0; i < iv.length; i++) {
-        const r = iv[i];
-        if (!(r >= 0 && r < rows)) {
-          b.disposeData(out.dataId);
-          throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
-        }
-        ov.set(xv.subarray(r * row, (r + 1) * row), i * row);
+  overrideKernel('GatherV2', (orig) => (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = attrs as { axis: number; batchDims: number };
+    const ax = axis < 0 ? axis + x.shape.length : axis;
+    if (ax !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return orig(args);
+    const b = backend as unknown as WasmBackendLike;
+    const rows = x.shape[0];
+    const row = sizeOf(x.shape.slice(1));
+    const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    const ov = b.typedArrayFromHeap(out);
+    const xv = b.typedArrayFromHeap(x);
+    const iv = b.typedArrayFromHeap(indices);
+    for (let i = 0; i < iv.length; i++) {
+      const r = iv[i];
+      if (!(r >= 0 && r < rows)) {
+        b.disposeData(out.dataId);
+        throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
       }
-      return out;
-    },
+      ov.set(xv.subarray(r * row, (r + 1) * row), i * row);
+    }
+    return out;
   });
 }
 
 function registerSharedIdentity(): void {
-  const original = tf.getKernel('Identity', 'wasm');
-  if (!original) return;
-  const orig = original.kernelFunc;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = (args.inputs as { x: tf.TensorInfo }).x;
-      if (x.dtype === 'string') return orig(args);
-      (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  overrideKernel('Identity', (orig) => (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (x.dtype === 'string') return orig(args);
+    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 }
