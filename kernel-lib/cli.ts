@@ -9,56 +9,71 @@ import { COMMON_OPTIONS } from './cli/common.ts';
 import { conformanceCommand, conformanceOptions } from './cli/conformance.ts';
 import { demoCommand, demoOptions } from './cli/demo.ts';
 import { deviceCommand } from './cli/device.ts';
+import { exitWhenFlushed } from './cli/exit.ts';
 import { trainCommand } from './cli/train.ts';
 
 interface Command {
   summary: string;
   usage: string;
   options: OptionSpecs;
+  /** Whether the command takes positional arguments (files); others refuse stray words. */
+  positional?: boolean;
   run: (positional: string[], options: Record<string, unknown>) => Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
   demo: { summary: 'a Switch layer trained with load-balancing coefficients 0, 1e-2, 1e-1; checks the conformance cases', usage: 'demo', options: demoOptions, run: (_p, o) => demoCommand(o) },
-  conformance: { summary: 'run MoE conformance cases, one JSON line each', usage: 'conformance case.json [case.json …]', options: conformanceOptions, run: conformanceCommand },
+  conformance: { summary: 'run MoE conformance cases, one JSON line each', usage: 'conformance case.json [case.json …]', options: conformanceOptions, positional: true, run: conformanceCommand },
   device: { summary: 'print the backend and device a run would use (JSON)', usage: 'device', options: {}, run: (_p, o) => deviceCommand(o) },
 };
 
+/** Commands with their own argument parsing: config keys as options, or a sub-command. */
+const OWN_PARSING: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  // train takes config keys as options (--key=value), checked against the config's types.
+  train: { summary: 'train a Transformer LM on the Brown corpus: train [--config <file>] [--key=value …] [--restart]', run: trainCommand },
+  // bench takes the options of the benchmark it names.
+  bench: { summary: 'benchmarks: bench moe-layer | train-step [options] (--help for each)', run: benchCommand },
+};
+
+const commandNames = () => [...Object.keys(COMMANDS), ...Object.keys(OWN_PARSING)];
+
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
-  lines.push(`  ${'bench'.padEnd(12)} benchmarks: bench moe-layer | train-step [options] (--help for each)`);
-  lines.push(`  ${'train'.padEnd(12)} train a Transformer LM on the Brown corpus: train --config <file> [--key=value …]`);
+  const lines = [...Object.entries(COMMANDS), ...Object.entries(OWN_PARSING)].map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
   return `usage: switchyard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nevery command takes:\n${formatOptions(COMMON_OPTIONS)}\n`;
 }
 
+/** Runs one command line; returns the exit status. Output goes to stdout, usage errors to stderr. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help') {
-    process.stdout.write(usage());
-    return name ? 0 : 2;
+  if (!name) {
+    process.stderr.write(usage());
+    return 2;
   }
-  // train takes config keys as options (--key=value), checked against the config's types.
-  if (name === 'train') return trainCommand(rest);
-  // bench takes the options of the benchmark it names.
-  if (name === 'bench') return benchCommand(rest);
+  if (name === 'help' || name === '--help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const own = OWN_PARSING[name];
+  if (own) return own.run(rest);
   const cmd = COMMANDS[name];
-  if (!cmd) throw new Error(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  if (!cmd) throw new Error(`unknown command '${name}' (commands: ${commandNames().join(', ')})`);
   const specs = { ...COMMON_OPTIONS, ...cmd.options };
   const { positional, options } = parseArgs(rest, specs, name);
   if (options.help) {
     process.stdout.write(`usage: switchyard ${cmd.usage}\n\n${formatOptions(specs)}\n`);
     return 0;
   }
+  if (!cmd.positional && positional.length) throw new Error(`${name}: unexpected argument '${positional[0]}' (usage: switchyard ${cmd.usage})`);
   return cmd.run(positional, options);
 }
 
-const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      process.stderr.write(`switchyard: ${err.message}\n`);
-      process.exit(2);
-    },
-  );
+/** Runs `main` as the process's command: errors exit 2 with the message; output is flushed before exit. */
+export function runAsProcess(argv: string[]): void {
+  main(argv).then(exitWhenFlushed, (err: Error) => {
+    process.stderr.write(`switchyard: ${err.message}\n`);
+    exitWhenFlushed(2);
+  });
 }
+
+const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
+if (invokedDirectly) runAsProcess(process.argv.slice(2));

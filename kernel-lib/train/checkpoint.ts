@@ -1,10 +1,14 @@
 /**
  * Checkpoints: all named variables (model and optimizer) in one binary file plus a JSON manifest
- * with the training state (step, data-stream position). Each file is written atomically and
- * `latest.json` is switched last, so an interruption at any point leaves the previous checkpoint
- * intact. The two newest checkpoints are kept.
+ * with the training state (step, data-stream position) and the binary's SHA-256. Each file is
+ * written atomically and `latest.json` is switched last, so an interruption at any point leaves
+ * the previous checkpoint intact. The two newest checkpoints are kept.
+ *
+ * `latest.json` is only a pointer: when it is missing or unreadable, or what it points to is
+ * damaged, the newest intact checkpoint is used instead (and the caller says so).
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -23,6 +27,8 @@ export interface CheckpointManifest<S> {
   tensors: TensorEntry[];
   state: S;
   bin: string;
+  /** Hex SHA-256 of the binary file. */
+  sha256: string;
 }
 
 const KEEP = 2;
@@ -46,7 +52,8 @@ export async function saveCheckpoint<S>(dir: string, step: number, vars: Record<
   });
   const base = `ckpt-${String(step).padStart(8, '0')}`;
   writeFileAtomic(join(dir, `${base}.bin`), buf);
-  const manifest: CheckpointManifest<S> = { format: 'switchyard-checkpoint-1', step, tensors, state, bin: `${base}.bin` };
+  const sha256 = createHash('sha256').update(buf).digest('hex');
+  const manifest: CheckpointManifest<S> = { format: 'switchyard-checkpoint-1', step, tensors, state, bin: `${base}.bin`, sha256 };
   writeJsonAtomic(join(dir, `${base}.json`), manifest);
   writeJsonAtomic(join(dir, 'latest.json'), { step, manifest: `${base}.json` });
   const old = readdirSync(dir)
@@ -59,20 +66,78 @@ export async function saveCheckpoint<S>(dir: string, step: number, vars: Record<
   }
 }
 
-/** The latest checkpoint's manifest in `dir`, or null when there is none. */
-export function latestCheckpoint<S>(dir: string): CheckpointManifest<S> | null {
-  const latest = join(dir, 'latest.json');
-  if (!existsSync(latest)) return null;
-  let pointer: { manifest: string };
+/** Checkpoint manifests in `dir`, newest first (by step in the file name). */
+export function checkpointFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^ckpt-\d+\.json$/.test(f))
+    .sort()
+    .reverse();
+}
+
+/** Reads and verifies one manifest and its binary; throws saying what is wrong. */
+export function readCheckpoint<S>(dir: string, manifestFile: string): CheckpointManifest<S> {
+  const path = join(dir, manifestFile);
   let manifest: CheckpointManifest<S>;
   try {
-    pointer = JSON.parse(readFileSync(latest, 'utf8'));
-    manifest = JSON.parse(readFileSync(join(dir, pointer.manifest), 'utf8'));
+    manifest = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`checkpoint in ${dir} is unreadable (${(err as Error).message}); move the directory away to start afresh`);
+    throw new Error(`checkpoint ${path} is unreadable (${(err as Error).message})`);
   }
-  if (manifest.format !== 'switchyard-checkpoint-1') throw new Error(`checkpoint ${join(dir, pointer.manifest)}: unknown format '${manifest.format}'`);
+  if (manifest?.format !== 'switchyard-checkpoint-1') throw new Error(`checkpoint ${path}: unknown format '${String(manifest?.format)}'`);
+  if (!Number.isInteger(manifest.step) || !Array.isArray(manifest.tensors) || typeof manifest.bin !== 'string') throw new Error(`checkpoint ${path}: malformed manifest`);
+  const binPath = join(dir, manifest.bin);
+  let bin: Buffer;
+  try {
+    bin = readFileSync(binPath);
+  } catch (err) {
+    throw new Error(`checkpoint ${binPath} is unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const want = manifest.tensors.reduce((n, t) => n + t.length * 4, 0);
+  if (bin.length !== want) throw new Error(`checkpoint ${binPath} has ${bin.length} bytes, its manifest says ${want}`);
+  if (manifest.sha256 && createHash('sha256').update(bin).digest('hex') !== manifest.sha256) throw new Error(`checkpoint ${binPath} is damaged (SHA-256 differs from its manifest)`);
   return manifest;
+}
+
+/** The checkpoint to resume from, and what was passed over on the way. */
+export interface ResumePoint<S> {
+  manifest: CheckpointManifest<S>;
+  /** Why `latest.json` was not followed, or which damaged checkpoints were skipped; empty when it was. */
+  notes: string[];
+}
+
+/**
+ * The newest intact checkpoint in `dir`: the one `latest.json` names when that is intact, else
+ * the newest manifest whose binary verifies. Null when `dir` has no checkpoint files at all.
+ * Throws when checkpoint files exist but none is intact (nothing may then start afresh silently).
+ */
+export function findResumePoint<S>(dir: string): ResumePoint<S> | null {
+  const notes: string[] = [];
+  const latest = join(dir, 'latest.json');
+  if (existsSync(latest)) {
+    try {
+      const pointer = JSON.parse(readFileSync(latest, 'utf8')) as { manifest: string };
+      return { manifest: readCheckpoint<S>(dir, pointer.manifest), notes };
+    } catch (err) {
+      notes.push(`${latest} was not usable (${(err as Error).message})`);
+    }
+  } else if (checkpointFiles(dir).length) {
+    notes.push(`${latest} is missing`);
+  }
+  const files = checkpointFiles(dir);
+  for (const f of files) {
+    try {
+      const manifest = readCheckpoint<S>(dir, f);
+      notes.push(`resuming from the newest intact checkpoint, ${f} (step ${manifest.step})`);
+      return { manifest, notes };
+    } catch (err) {
+      notes.push((err as Error).message);
+    }
+  }
+  if (files.length || existsSync(latest)) {
+    throw new Error(`no intact checkpoint in ${dir}: ${notes.join('; ')}. Nothing was changed; move the run away or restart it explicitly (train --restart) to start afresh.`);
+  }
+  return null;
 }
 
 /** Assigns a checkpoint's tensors to `vars`; the names and shapes must match exactly. */

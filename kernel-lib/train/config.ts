@@ -8,6 +8,8 @@ import { ACTIVATIONS, ROUTER_NAMES } from '../moe/config.ts';
 import { DEFAULT_MODEL_CONFIG, FFN_KINDS, resolveModelConfig, type ModelConfig } from '../model/config.ts';
 import { modelConfigOf } from './model-factory.ts';
 import { DECAYS, type Decay } from './schedule.ts';
+import { checkRunName } from './run-dir.ts';
+import { validateVocabSize } from '../data/vocab.ts';
 
 /**
  * The model's fields, with the meanings and defaults of kernel-lib/model/config.ts (ModelConfig);
@@ -153,7 +155,8 @@ function valueType(k: keyof TrainConfig): string {
 }
 
 function checkKnown(key: string, source: string): void {
-  if (!(key in DEFAULT_TRAIN_CONFIG)) {
+  // Own keys only: `in` would accept '__proto__', 'constructor', 'toString', …
+  if (!Object.hasOwn(DEFAULT_TRAIN_CONFIG, key)) {
     throw new Error(`${source}: unknown config key '${key}' (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')})`);
   }
 }
@@ -177,7 +180,8 @@ export function resolveTrainConfig(...layers: { source: string; values: Partial<
   if (!(c.lr > 0)) throw new Error(`config: 'lr' must be > 0, got ${c.lr}`);
   if (c.minLr < 0 || c.minLr > c.lr) throw new Error(`config: 'minLr' must be in [0, lr=${c.lr}], got ${c.minLr}`);
   for (const key of ['beta1', 'beta2'] as const) if (!(c[key] >= 0 && c[key] < 1)) throw new Error(`config: '${key}' must be in [0, 1), got ${c[key]}`);
-  if (!/^[A-Za-z0-9._-]+$/.test(c.name)) throw new Error(`config: 'name' must be letters, digits, '.', '_' or '-', got '${c.name}'`);
+  checkRunName(c.name);
+  validateVocabSize(c.vocabSize);
   resolveModelConfig(modelConfigOf(c, c.vocabSize)); // the model's own checks (heads divide D, k ≤ E, expert choice flag, …)
   return c;
 }

@@ -19,7 +19,12 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
     }
   }
   if (!/\.(ts|mts|js|mjs)$/.test(full)) throw new Error(`config file ${path}: expected .ts, .js or .json`);
-  const mod = (await import(pathToFileURL(full).href)) as { default?: unknown; config?: unknown };
+  let mod: { default?: unknown; config?: unknown };
+  try {
+    mod = (await import(pathToFileURL(full).href)) as typeof mod;
+  } catch (err) {
+    throw new Error(`config file ${path} failed to load: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
   const values = mod.default ?? mod.config;
   if (typeof values !== 'object' || values === null) throw new Error(`config file ${path}: export a Partial<TrainConfig> as default`);
   return values as Record<string, unknown>;
@@ -42,9 +47,11 @@ export function parseOverrides(args: string[]): Record<string, unknown> {
   return out;
 }
 
-/** Defaults ← config file ← overrides, all checked. */
-export async function loadTrainConfig(file: string | undefined, overrideArgs: string[]): Promise<TrainConfig> {
-  const layers = [];
+/** Defaults ← SWITCHYARD_BACKEND ← config file ← overrides, all checked. */
+export async function loadTrainConfig(file: string | undefined, overrideArgs: string[], env: NodeJS.ProcessEnv = process.env): Promise<TrainConfig> {
+  const layers: { source: string; values: Record<string, unknown> }[] = [];
+  // The environment sets the backend as it does for every other command; a config file or flag still wins.
+  if (env.SWITCHYARD_BACKEND?.trim()) layers.push({ source: 'SWITCHYARD_BACKEND', values: { backend: env.SWITCHYARD_BACKEND.trim() } });
   if (file) layers.push({ source: `config file ${file}`, values: await readConfigFile(file) });
   layers.push({ source: 'command line', values: parseOverrides(overrideArgs) });
   return resolveTrainConfig(...layers);

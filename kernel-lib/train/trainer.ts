@@ -9,14 +9,17 @@
  * diverged, and leaves the last checkpoint, written before that step, as the good one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNoGpuErrors, type DeviceInfo, useBackend } from '../backend/index.ts';
-import { BatchStream, fixedBatches, loadCorpus, type BatchState, type Corpus } from '../data/index.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { BatchStream, fixedBatches, loadCorpus, type Corpus } from '../data/index.ts';
+import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { ensureDir, withFsError } from '../util/fs-error.ts';
 import { log } from '../util/log.ts';
-import { latestCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
+import { acquireRunLock, type RunLock } from './run-lock.ts';
+import { checkRunName, moveRunAside, planRun, type RunPlan, type TrainState } from './run-dir.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
 import { createTrainStep, HEAD } from './step.ts';
 import { createModel } from './model-factory.ts';
@@ -54,10 +57,19 @@ export interface EvalMetrics {
 
 export interface RunResult {
   runDir: string;
-  status: 'completed' | 'stopped' | 'diverged';
+  /**
+   * `completed`: all steps done. `stopped`: `stopAfterSteps` reached. `interrupted`: stopped by
+   * `signal` (Ctrl-C, SIGTERM) after writing a checkpoint. `diverged`: a non-finite loss or
+   * gradient. Every state but `completed` and `diverged` resumes where it stopped.
+   */
+  status: 'completed' | 'stopped' | 'interrupted' | 'diverged';
   steps: number;
   finalEval?: EvalMetrics;
   diverged?: { step: number; loss: number; gradNorm: number };
+  /** Why an interrupted run stopped (the abort reason, e.g. 'SIGTERM'). */
+  stop?: { reason: string; step: number; at: string };
+  /** True when the run was already finished and nothing was computed or changed. */
+  unchanged?: boolean;
   device: DeviceInfo;
 }
 
@@ -85,21 +97,100 @@ export interface TrainOptions {
   device?: DeviceInfo;
   /** Build the model yourself (a custom LM, or a wrapped one in tests); default: the Transformer of the config. */
   createModel?: (cfg: TrainConfig, vocabSize: number) => LanguageModel;
+  /**
+   * Stops the run at the next step boundary when aborted: the step in flight finishes, a
+   * checkpoint is written, `run.json` records the stop (status `interrupted`, the abort reason),
+   * and `train` resolves. Resuming later continues exactly. The CLI aborts on SIGINT and SIGTERM.
+   */
+  signal?: AbortSignal;
+  /**
+   * Start afresh even if the run directory holds an earlier run: that directory is first moved
+   * aside, whole, as `<name>.replaced-<time>` (nothing is deleted). Without it, a directory with
+   * metrics or checkpoints is resumed, left as it is when finished, or refused.
+   */
+  restart?: boolean;
 }
 
-/** Keys that may differ between a run and its resumption. */
-const RESUMABLE_CHANGES = new Set(['resume', 'steps', 'progress', 'logEvery', 'evalEvery', 'checkpointEvery', 'backend']);
+/** What the run directory's records say about the process and the scheduler (Slurm) that ran it. */
+function runnerFacts(): Record<string, unknown> {
+  const e = process.env;
+  const slurm = e.SLURM_JOB_ID
+    ? { jobId: e.SLURM_JOB_ID, arrayJobId: e.SLURM_ARRAY_JOB_ID, arrayTaskId: e.SLURM_ARRAY_TASK_ID, restartCount: e.SLURM_RESTART_COUNT, node: e.SLURMD_NODENAME }
+    : undefined;
+  return { pid: process.pid, argv: process.argv.slice(2), ...(slurm ? { slurm } : {}) };
+}
+
+/**
+ * Opens the run directory under its lock and decides what to do (run-dir.ts). Everything that
+ * can refuse the run happens here, before a backend starts; a refused run creates no directory.
+ */
+function openRun(runDir: string, cfg: TrainConfig, restart: boolean): { lock: RunLock; plan: RunPlan; created: boolean } {
+  const existed = existsSync(runDir);
+  ensureDir(runDir, 'create run directory');
+  let lock: RunLock | null = null;
+  try {
+    lock = acquireRunLock(runDir, `train ${cfg.name}`);
+    if (restart) {
+      lock.release();
+      lock = null;
+      const aside = moveRunAside(runDir);
+      if (aside) log(`restart: moved the earlier run to ${aside}`);
+      ensureDir(runDir, 'create run directory');
+      lock = acquireRunLock(runDir, `train ${cfg.name}`);
+    }
+    const removed = removeStaleTemporaries(runDir).concat(removeStaleTemporaries(join(runDir, 'checkpoints')));
+    if (removed.length) log(`removed ${removed.length} temporary file(s) left by an interrupted write in ${runDir}`);
+    return { lock, plan: planRun(runDir, cfg), created: !existed };
+  } catch (err) {
+    lock?.release();
+    if (!existed) rmSync(runDir, { recursive: true, force: true });
+    throw err;
+  }
+}
 
 export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunResult> {
-  const device = opts.device ?? (await useBackend(cfg.backend));
+  checkRunName(cfg.name);
+  // ---- everything that can be checked before the backend starts: data, run directory
   const corpus = opts.corpus ?? loadCorpus({ seed: cfg.splitSeed, vocabSize: cfg.vocabSize });
   if (corpus.options.seed !== cfg.splitSeed || corpus.vocab.size > cfg.vocabSize) {
     throw new Error(`train: the corpus passed in was built with split seed ${corpus.options.seed} and ${corpus.vocab.size} words; the config asks for ${cfg.splitSeed} and ${cfg.vocabSize}`);
   }
+  const trainSplit = corpus.split('train');
+  const stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
+  const evalSet = fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.evalBatches);
   const runDir = join(cfg.outDir, cfg.name);
-  const ckptDir = join(runDir, 'checkpoints');
-  mkdirSync(ckptDir, { recursive: true });
+  const { lock, plan, created } = openRun(runDir, cfg, opts.restart ?? false);
+  let wrote = false; // whether anything was written into a directory this call created
+  try {
+    if (plan.kind === 'finished') {
+      log(plan.note);
+      const r = plan.record as unknown as RunResult;
+      return { ...r, runDir, unchanged: true };
+    }
+    const device = opts.device ?? (await useBackend(cfg.backend));
+    return await runTraining(cfg, opts, { corpus, stream, evalSet, runDir, plan, device, markWritten: () => (wrote = true) });
+  } catch (err) {
+    if (created && !wrote) rmSync(runDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
 
+interface Prepared {
+  corpus: Corpus;
+  stream: BatchStream;
+  evalSet: ReturnType<typeof fixedBatches>;
+  runDir: string;
+  plan: Exclude<RunPlan, { kind: 'finished' }>;
+  device: DeviceInfo;
+  markWritten: () => void;
+}
+
+async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared): Promise<RunResult> {
+  const { corpus, evalSet, runDir, plan, device } = prep;
+  let stream = prep.stream;
+  const ckptDir = join(runDir, 'checkpoints');
   const V = corpus.vocab.size;
   const model: LanguageModel = (opts.createModel ?? createModel)(cfg, V);
   const params = model.namedVariables();
@@ -108,37 +199,36 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   // From here on, the model and optimizer are disposed however the run ends.
   try {
     const allVars = { ...params, ...opt.namedState() };
-    const trainSplit = corpus.split('train');
-    let stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
-    const evalSet = fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.evalBatches);
 
     // ---- fresh start or resume
     let startStep = 0;
-    const manifest = cfg.resume ? latestCheckpoint<{ data: BatchState; config: TrainConfig }>(ckptDir) : null;
     const metricsPath = join(runDir, 'metrics.jsonl');
-    if (manifest) {
-      const changed = Object.keys(cfg).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(cfg[k as keyof TrainConfig]) !== JSON.stringify(manifest.state.config[k as keyof TrainConfig]));
-      if (changed.length) throw new Error(`train: cannot resume ${runDir}: config differs from the checkpoint in ${changed.map((k) => `'${k}'`).join(', ')} (use another --name, or --resume=false to start afresh)`);
+    const envPath = join(runDir, 'environment.json');
+    const now = new Date().toISOString();
+    prep.markWritten();
+    ensureDir(ckptDir);
+    if (plan.kind === 'resume') {
+      const { manifest } = plan.point;
+      for (const note of plan.notes) log(note);
       restoreCheckpoint(ckptDir, manifest, allVars);
-      stream = BatchStream.restore(trainSplit, manifest.state.data);
+      stream = BatchStream.restore(stream.split, manifest.state.data);
       startStep = manifest.step;
       truncateMetrics(metricsPath, startStep);
-      log(`resumed ${runDir} at step ${startStep}`);
+      const env = existsSync(envPath) ? JSON.parse(readFileSync(envPath, 'utf8')) : { started: now, resumed: [] };
+      const resumption: Record<string, unknown> = { at: now, step: startStep, device, ...runnerFacts() };
+      if (plan.notes.length) resumption.notes = plan.notes;
+      if (plan.saved.steps !== cfg.steps) resumption.steps = { from: plan.saved.steps, to: cfg.steps, note: `the learning-rate schedule after step ${startStep} follows ${cfg.steps} steps` };
+      env.resumed = [...(env.resumed ?? []), resumption];
+      writeJsonAtomic(envPath, { ...env, device });
+      log(`resumed ${runDir} at step ${startStep}${resumption.steps ? ` (steps ${plan.saved.steps} → ${cfg.steps})` : ''}`);
     } else {
-      if (latestCheckpoint(ckptDir)) {
-        throw new Error(`train: ${runDir} already has checkpoints and resume is off; choose another --name, or move that run away (nothing is overwritten)`);
-      }
-      // Metrics of an earlier attempt that never reached a checkpoint are kept beside, not overwritten.
+      // An attempt that stopped before its first step left at most empty metrics: start clean.
       if (existsSync(metricsPath) && statSync(metricsPath).size > 0) renameSync(metricsPath, join(runDir, `metrics.${Date.now()}.jsonl.bak`));
       writeFileAtomic(metricsPath, '');
+      writeJsonAtomic(envPath, { started: now, device, ...runnerFacts(), resumed: [] });
     }
-    const envPath = join(runDir, 'environment.json');
-    const env = existsSync(envPath) && manifest ? JSON.parse(readFileSync(envPath, 'utf8')) : { started: new Date().toISOString(), resumed: [] };
-    if (manifest) env.resumed.push({ at: new Date().toISOString(), step: startStep, device });
-    writeJsonAtomic(envPath, { ...env, device, argv: process.argv.slice(2) });
     writeJsonAtomic(join(runDir, 'config.json'), cfg);
     corpus.vocab.save(join(runDir, 'vocab.json'));
-    if (startStep >= cfg.steps) log(`${runDir} already has ${startStep} ≥ ${cfg.steps} steps`);
 
     const display = terminalProgress(cfg.progress);
     const progress = opts.onProgress ?? display.update;
@@ -229,17 +319,21 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     };
 
     const checkpoint = async (step: number) => {
-      await saveCheckpoint(ckptDir, step, allVars, { data: stream.state(), config: cfg });
+      const state: TrainState = { data: stream.state(), config: cfg };
+      await saveCheckpoint(ckptDir, step, allVars, state);
     };
 
-    const finish = (status: RunResult['status'], steps: number): RunResult => {
+    const finish = (status: RunResult['status'], steps: number, stop?: RunResult['stop']): RunResult => {
       display.done();
-      const result: RunResult = { runDir, status, steps, finalEval: lastEval, diverged, device };
+      const result: RunResult = { runDir, status, steps, finalEval: lastEval, diverged, device, ...(stop ? { stop } : {}) };
       writeJsonAtomic(join(runDir, 'run.json'), { ...result, finished: new Date().toISOString() });
       return result;
     };
 
+    // Every run directory that holds metrics holds a checkpoint to resume from.
+    if (plan.kind === 'fresh') await checkpoint(0);
     const stopAt = Math.min(cfg.steps, opts.stopAfterSteps ?? Infinity);
+    const signal = opts.signal;
     for (let step = startStep; step < stopAt; step++) {
       const lr = learningRate(step, { lr: cfg.lr, minLr: cfg.minLr, warmupSteps: cfg.warmupSteps, steps: cfg.steps, decay: cfg.decay });
       const batch = stream.next();
@@ -259,8 +353,18 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       }
       if (evalNow) await evaluate(done);
       if (ckptNow) await checkpoint(done);
+      if (signal && !last) {
+        // Let a pending signal handler run: a wasm step never yields on its own.
+        await new Promise((r) => setImmediate(r));
+        if (signal.aborted) {
+          await flush();
+          if (!ckptNow) await checkpoint(done);
+          const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+          log(`stopped at step ${done} (${reason}); checkpoint written, resume with the same command`);
+          return finish('interrupted', done, { reason, step: done, at: new Date().toISOString() });
+        }
+      }
     }
-    if (startStep >= stopAt && startStep >= cfg.steps && !lastEval) await evaluate(startStep);
     return finish(stopAt < cfg.steps ? 'stopped' : 'completed', Math.max(startStep, stopAt));
   } finally {
     tf.dispose(pending.map((p) => p.vec));
@@ -272,13 +376,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
 /** Appends whole lines and syncs them to disk. */
 function appendLines(path: string, lines: string[]): void {
   if (lines.length === 0) return;
-  const fd = openSync(path, 'a');
-  try {
-    writeSync(fd, lines.join('\n') + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  withFsError('append to', path, () => {
+    const fd = openSync(path, 'a');
+    try {
+      writeSync(fd, lines.join('\n') + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** Keeps the metrics of steps ≤ `step` (and drops a torn last line), atomically. */
@@ -297,17 +403,31 @@ function truncateMetrics(path: string, step: number): void {
   writeFileAtomic(path, keep.length ? keep.join('\n') + '\n' : '');
 }
 
-/** Reads a run's metrics file. */
+/**
+ * Reads a run's metrics file. A last line cut short (a process killed mid-write; the trainer
+ * drops it when it resumes) is skipped with a warning; any other unreadable line is an error
+ * naming the file and line.
+ */
 export function readMetrics(runDir: string): { train: StepMetrics[]; eval: EvalMetrics[] } {
   const out = { train: [] as StepMetrics[], eval: [] as EvalMetrics[] };
   const path = join(runDir, 'metrics.jsonl');
   if (!existsSync(path)) throw new Error(`no metrics at ${path}`);
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const row = JSON.parse(line) as { type: string };
+  const text = withFsError('read', path, () => readFileSync(path, 'utf8'));
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let row: { type: string };
+    try {
+      row = JSON.parse(line) as { type: string };
+    } catch (err) {
+      if (i === lines.length - 1) {
+        log(`${path}: ignoring line ${i + 1}, cut short (${line.length} characters, no newline)`);
+        return;
+      }
+      throw new Error(`${path}:${i + 1}: not a JSON metrics row (${(err as Error).message})`);
+    }
     if (row.type === 'train') out.train.push(row as unknown as StepMetrics);
     else if (row.type === 'eval') out.eval.push(row as unknown as EvalMetrics);
-  }
+  });
   return out;
 }
-

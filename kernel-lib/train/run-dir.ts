@@ -1,0 +1,127 @@
+/**
+ * What a run directory holds and what may be done with it. The rules, in order:
+ *
+ * - An empty (or new) directory starts afresh. So does one holding only the records a run
+ *   writes before its first step (config, environment, vocabulary): nothing was computed.
+ * - A run whose config differs from the saved one in a key that changes the computation is
+ *   refused, naming the keys. Where the run lives (`outDir`, `name`) and bookkeeping keys don't
+ *   count, so a moved or renamed run directory resumes.
+ * - A finished run (completed with at least the steps asked for, or diverged) is left as it is.
+ *   A completed run asked for more steps is extended from its last checkpoint.
+ * - Otherwise the run resumes from its newest intact checkpoint (`findResumePoint`).
+ * - A directory with metrics or checkpoints that can't be resumed is never started afresh
+ *   silently: only `restart` does that, and it first moves the old directory aside, whole.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { BatchState } from '../data/index.ts';
+import { findResumePoint, type ResumePoint } from './checkpoint.ts';
+import type { TrainConfig } from './config.ts';
+
+/** Config keys that do not change what is computed: where the run lives, how long it runs, bookkeeping. */
+export const NON_COMPUTATIONAL_KEYS: ReadonlySet<string> = new Set(['name', 'outDir', 'resume', 'steps', 'progress', 'logEvery', 'evalEvery', 'checkpointEvery', 'backend']);
+
+/** The training state saved in every checkpoint. */
+export interface TrainState {
+  data: BatchState;
+  config: TrainConfig;
+}
+
+/** `run.json`: how the run last ended. */
+export interface RunRecord {
+  runDir: string;
+  status: 'completed' | 'stopped' | 'interrupted' | 'diverged';
+  steps: number;
+  finished: string;
+  [key: string]: unknown;
+}
+
+export type RunPlan =
+  | { kind: 'fresh' }
+  | { kind: 'resume'; point: ResumePoint<TrainState>; saved: TrainConfig; notes: string[] }
+  | { kind: 'finished'; record: RunRecord; note: string };
+
+/** Files a run writes before its first step; a directory holding only these has computed nothing. */
+const PRE_START_FILES = new Set(['config.json', 'environment.json', 'vocab.json', 'lock', 'checkpoints']);
+
+/** Keys whose values differ between two configs, ignoring {@link NON_COMPUTATIONAL_KEYS}. */
+export function computationalDifferences(a: TrainConfig, b: Partial<TrainConfig>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => !NON_COMPUTATIONAL_KEYS.has(k) && JSON.stringify(a[k as keyof TrainConfig]) !== JSON.stringify(b[k as keyof TrainConfig]));
+}
+
+function readJson<T>(path: string): T | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new Error(`${path} is unreadable (${(err as Error).message}); nothing was changed. Repair or move it, or restart the run explicitly (train --restart).`);
+  }
+}
+
+/** Whether `dir` holds anything beyond what a run writes before its first step. */
+function hasComputedRecords(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  const ckpt = join(dir, 'checkpoints');
+  if (existsSync(ckpt) && readdirSync(ckpt).some((f) => !f.startsWith('.'))) return true;
+  return readdirSync(dir).some((f) => {
+    if (f.startsWith('.') || PRE_START_FILES.has(f)) return false;
+    if (f === 'metrics.jsonl') return statSync(join(dir, f)).size > 0;
+    return true;
+  });
+}
+
+/**
+ * Decides what to do with `runDir` for `cfg` (call while holding its lock). Throws, changing
+ * nothing, when the run must be refused.
+ */
+export function planRun(runDir: string, cfg: TrainConfig): RunPlan {
+  const what = `run ${runDir}`;
+  const savedConfig = readJson<TrainConfig>(join(runDir, 'config.json'));
+  const point = findResumePoint<TrainState>(join(runDir, 'checkpoints'));
+  const saved = point?.manifest.state.config ?? savedConfig;
+  if (saved) {
+    const diff = computationalDifferences(cfg, saved);
+    if (diff.length && hasComputedRecords(runDir)) {
+      const shown = diff.map((k) => `'${k}' (${JSON.stringify(saved[k as keyof TrainConfig])} there, ${JSON.stringify(cfg[k as keyof TrainConfig])} now)`);
+      throw new Error(`cannot continue ${what}: its config differs in ${shown.join(', ')}. Use another --name, or train --restart to move the old run aside and start afresh.`);
+    }
+  }
+  const record = readJson<RunRecord>(join(runDir, 'run.json'));
+  const trained = point?.manifest.step ?? 0;
+  if (record && (record.status === 'diverged' || (record.status === 'completed' && record.steps >= cfg.steps))) {
+    return { kind: 'finished', record: { ...record, runDir }, note: `${what} has ${record.status === 'diverged' ? `diverged at step ${record.steps}` : `completed ${record.steps} steps`}; left as it is` };
+  }
+  if (point) {
+    if (!cfg.resume) throw new Error(`${what} has checkpoints (step ${trained}) and resume is off; nothing was changed. Use another --name, or train --restart to move it aside and start afresh.`);
+    if (trained >= cfg.steps) {
+      const status = record?.status ?? 'stopped';
+      return { kind: 'finished', record: { runDir, status, steps: trained, finished: record?.finished ?? '', ...(record ?? {}) }, note: `${what} has trained ${trained} ≥ ${cfg.steps} steps; left as it is` };
+    }
+    return { kind: 'resume', point, saved: saved!, notes: point.notes };
+  }
+  if (hasComputedRecords(runDir)) {
+    throw new Error(`${what} has records but no checkpoint to resume from; nothing was changed. Use another --name, or train --restart to move it aside and start afresh.`);
+  }
+  return { kind: 'fresh' };
+}
+
+/**
+ * Moves a run directory aside, whole, as `<name>.replaced-<time>` beside it, so a restart
+ * loses nothing. @returns the new path, or null when there was nothing to move.
+ */
+export function moveRunAside(runDir: string): string | null {
+  if (!existsSync(runDir) || readdirSync(runDir).length === 0) return null;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const aside = join(dirname(runDir), `${basename(runDir)}.replaced-${stamp}`);
+  renameSync(runDir, aside);
+  rmSync(join(aside, 'lock'), { force: true });
+  return aside;
+}
+
+/** Checks a run name: one path component, not `.` or `..`. */
+export function checkRunName(name: string): void {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
+    throw new Error(`config: 'name' must be one path component of letters, digits, '.', '_' or '-' (not '.' or '..'), got '${name}'`);
+  }
+}
