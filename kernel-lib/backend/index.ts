@@ -7,10 +7,12 @@
  * (wasm is faster) unless `SWITCHYARD_ALLOW_SOFTWARE_GPU=1`; asking for `webgpu` accepts it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { BACKEND_NAMES, type BackendName, type ConcreteBackend, type DeviceInfo, describeDevice } from './device.ts';
 import { activateWebGpu, probeWebGpu } from './webgpu.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
+import { registerCpuKernels } from './cpu-kernels.ts';
 import { log } from '../util/log.ts';
 import { loadTensorflowBinding, TENSORFLOW_INSTALL_HINT } from './tensorflow.ts';
 
@@ -76,11 +78,24 @@ export async function useBackend(name: BackendName | string = backendFromEnv(), 
   return info;
 }
 
+/**
+ * Whether Linux shows a GPU device node: DRM render nodes (AMD, Intel, …), NVIDIA's, or WSL's.
+ * Without one, Vulkan can only offer a software adapter, so `auto` need not load Dawn at all
+ * (which also spares the warnings Dawn prints about lavapipe's limits).
+ */
+function linuxHasGpuDevice(): boolean {
+  const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri').some((n) => n.startsWith('renderD')) : false;
+  return dri || existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl') || existsSync('/dev/dxg');
+}
+
 async function activate(backend: ConcreteBackend, requested: BackendName, skipped: DeviceInfo['skipped'], allowSoftware: boolean): Promise<DeviceInfo> {
   const base = { requested, backend, skipped, versions: { tfjs: tf.version_core, node: process.version, platform: `${process.platform}-${process.arch}` } };
   const cpuName = `${os.cpus()[0]?.model?.trim() ?? 'unknown CPU'} ×${os.cpus().length}`;
   switch (backend) {
     case 'webgpu': {
+      if (!allowSoftware && process.platform === 'linux' && !linuxHasGpuDevice()) {
+        throw new Error('no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg), so only a software adapter could be found; set SWITCHYARD_ALLOW_SOFTWARE_GPU=1 or --backend webgpu to use one');
+      }
       const a = await probeWebGpu();
       if (a.software && !allowSoftware) {
         throw new Error(`only a software adapter (${a.description || a.device}); set SWITCHYARD_ALLOW_SOFTWARE_GPU=1 or --backend webgpu to use it`);
@@ -114,6 +129,7 @@ async function activate(backend: ConcreteBackend, requested: BackendName, skippe
       // which cannot install offline; the device line above already says what runs.
       if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
       (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+      registerCpuKernels();
       return { ...base, device: cpuName, gpu: false, softwareGpu: false, details: {} };
     }
   }

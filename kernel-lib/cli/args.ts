@@ -13,6 +13,10 @@ export interface OptionSpec {
   default?: unknown;
   /** Allowed values for strings. */
   choices?: readonly string[];
+  /** Smallest allowed number (each entry of a list). */
+  min?: number;
+  /** Largest allowed number (each entry of a list). */
+  max?: number;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -27,6 +31,18 @@ const camel = (k: string): string => k.replace(/-([a-z0-9])/g, (_, c: string) =>
 
 /** Converts one raw string to the option's type, or throws naming the option and value. */
 export function convertOption(name: string, spec: OptionSpec, raw: string): unknown {
+  const value = convertType(name, spec, raw);
+  const nums = Array.isArray(value) ? value : typeof value === 'number' ? [value] : [];
+  for (const v of nums) {
+    if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
+      const range = spec.max === undefined ? `≥ ${spec.min}` : spec.min === undefined ? `≤ ${spec.max}` : `in [${spec.min}, ${spec.max}]`;
+      throw new Error(`--${kebab(name)}: expected ${Array.isArray(value) ? 'values' : 'a value'} ${range}, got '${raw}'`);
+    }
+  }
+  return value;
+}
+
+function convertType(name: string, spec: OptionSpec, raw: string): unknown {
   const bad = (what: string) => new Error(`--${kebab(name)}: ${what}, got '${raw}'`);
   switch (spec.type) {
     case 'string':

@@ -1,6 +1,7 @@
 /** `bench moe-layer …` and `bench train-step …`: see kernel-lib/bench/. */
 import { benchMoeLayer, type MoeBenchRow } from '../bench/moe-layer.ts';
 import { benchTrainStep, type TrainBenchRow } from '../bench/train-step.ts';
+import { checkTensorSizes, moeLayerTensors, trainStepTensors } from '../bench/limits.ts';
 import { ROUTER_NAMES, type RouterName } from '../moe/config.ts';
 import { formatOptions, parseArgs, type OptionSpecs } from './args.ts';
 import { COMMON_OPTIONS, log, startBackend } from './common.ts';
@@ -47,6 +48,9 @@ export async function benchCommand(args: string[]): Promise<number> {
     process.stdout.write(`usage: switchyard bench ${what} [options]\n\n${formatOptions({ ...COMMON_OPTIONS, ...specs })}\n`);
     return 0;
   }
+  // Sizes are checked before the backend starts: an impossible size fails at once, naming it.
+  const sizes = what === 'moe-layer' ? moeLayerTensors(o as Parameters<typeof moeLayerTensors>[0]) : trainStepTensors({ ...(o as Parameters<typeof trainStepTensors>[0]), numExperts: o.experts as number });
+  checkTensorSizes(sizes, `bench ${what}`);
   const device = await startBackend(o);
   if (!device.gpu) log(`note: ${device.backend} is not a hardware GPU; absolute times are CPU times, compare ratios only`);
   const out = (line: string, row: object) => process.stdout.write((o.json ? JSON.stringify(row) : line) + '\n');

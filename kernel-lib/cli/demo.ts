@@ -15,9 +15,9 @@ import type { OptionSpecs } from './args.ts';
 import { startBackend } from './common.ts';
 
 export const demoOptions: OptionSpecs = {
-  steps: { type: 'integer', default: 150, help: 'training steps per run' },
-  experts: { type: 'integer', default: 8, help: 'E' },
-  tokens: { type: 'integer', default: 512, help: 'T per step' },
+  steps: { type: 'integer', default: 150, min: 1, max: 100_000, help: 'training steps per run' },
+  experts: { type: 'integer', default: 8, min: 1, max: 1024, help: 'E' },
+  tokens: { type: 'integer', default: 512, min: 1, max: 1 << 20, help: 'T per step' },
 };
 
 const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '../../test/fixtures/conformance');

@@ -75,13 +75,65 @@ function tensorField(name: string, field: string, v: unknown, shape: (number | n
   return dims;
 }
 
+const CASE_KEYS = ['config', 'x', 'routerWeight', 'w1', 'w2', 'cotangent', 'expected'];
+const CONFIG_KEYS = ['router', 'k', 'capacityFactor', 'activation', 'balanceCoef', 'zCoef'];
+const EXPECTED_KEYS = ['y', 'expertIndex', 'expertCounts', 'droppedFraction', 'balanceLoss', 'zLoss', 'grads'];
+const GRAD_KEYS = ['x', 'routerWeight', 'w1', 'w2'];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Rejects keys outside `known` (a misspelt field would otherwise be silently ignored). */
+function onlyKeys(name: string, where: string, o: Record<string, unknown>, known: string[]): void {
+  const extra = Object.keys(o).filter((k) => !known.includes(k));
+  if (extra.length) fail(name, `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${where}${k}'`).join(', ')} (known: ${known.join(', ')})`);
+}
+
+function finiteNumber(name: string, field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(name, `${field} must be a finite number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Validates the `expected` answer against the case's dimensions; every field is required (docs/conformance.md). */
+function parseExpected(name: string, v: unknown, dims: ConformanceCase['dims'], withGrads: boolean): CaseOutput {
+  if (!isObject(v)) fail(name, `'expected' must be an object with ${EXPECTED_KEYS.join(', ')}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  onlyKeys(name, 'expected.', v, EXPECTED_KEYS);
+  const { T, D, E, F } = dims;
+  for (const f of EXPECTED_KEYS) if (!(f in v) && (f !== 'grads' || withGrads)) fail(name, `missing field 'expected.${f}'`);
+  tensorField(name, 'expected.y', v.y, [T, D]);
+  tensorField(name, 'expected.expertIndex', v.expertIndex, [T]);
+  tensorField(name, 'expected.expertCounts', v.expertCounts, [E]);
+  (v.expertIndex as number[]).forEach((e, t) => {
+    if (!Number.isInteger(e) || e < 0 || e >= E) fail(name, `expected.expertIndex[${t}] must be an expert index in [0, ${E}), got ${e}`);
+  });
+  (v.expertCounts as number[]).forEach((c, e) => {
+    if (!Number.isInteger(c) || c < 0) fail(name, `expected.expertCounts[${e}] must be a count (integer ≥ 0), got ${c}`);
+  });
+  for (const f of ['droppedFraction', 'balanceLoss', 'zLoss']) finiteNumber(name, `expected.${f}`, v[f]);
+  if ('grads' in v) {
+    if (!withGrads) fail(name, `'expected.grads' is given but the case has no 'cotangent' to take gradients along`);
+    const g = v.grads;
+    if (!isObject(g)) fail(name, `'expected.grads' must be an object with ${GRAD_KEYS.join(', ')}`);
+    onlyKeys(name, 'expected.grads.', g, GRAD_KEYS);
+    for (const f of GRAD_KEYS) if (!(f in g)) fail(name, `missing field 'expected.grads.${f}'`);
+    tensorField(name, 'expected.grads.x', g.x, [T, D]);
+    tensorField(name, 'expected.grads.routerWeight', g.routerWeight, [D, E]);
+    tensorField(name, 'expected.grads.w1', g.w1, [E, D, F]);
+    tensorField(name, 'expected.grads.w2', g.w2, [E, F, D]);
+  }
+  return v as unknown as CaseOutput;
+}
+
 /** Parses and validates a case object; errors name the case, the field and the bad value. */
 export function parseCase(raw: unknown, name: string): ConformanceCase {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(name, 'must be a JSON object');
-  const o = raw as Record<string, unknown>;
+  if (!isObject(raw)) fail(name, 'must be a JSON object');
+  const o = raw;
+  onlyKeys(name, '', o, CASE_KEYS);
   for (const f of ['config', 'x', 'routerWeight', 'w1', 'w2']) if (!(f in o)) fail(name, `missing field '${f}'`);
-  const c = o.config as Record<string, unknown>;
-  if (typeof c !== 'object' || c === null) fail(name, `'config' must be an object`);
+  const c = o.config;
+  if (!isObject(c)) fail(name, `'config' must be an object`);
+  onlyKeys(name, 'config.', c, CONFIG_KEYS);
   if (!(ROUTER_NAMES as readonly unknown[]).includes(c.router)) fail(name, `config.router '${String(c.router)}' is not one of ${ROUTER_NAMES.join(', ')}`);
   const k = c.k ?? 1;
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) fail(name, `config.k must be an integer ≥ 1, got ${JSON.stringify(k)}`);
@@ -100,6 +152,8 @@ export function parseCase(raw: unknown, name: string): ConformanceCase {
   if (o.cotangent !== undefined) tensorField(name, 'cotangent', o.cotangent, [T, D]);
   if (c.router !== 'expert-choice' && (k as number) > E) fail(name, `config.k = ${k} exceeds the number of experts E = ${E}`);
   if (c.router === 'top1' && k !== 1) fail(name, `config.k = ${k} with router top1 (top1 routes to exactly 1 expert)`);
+  const dims = { T, D, E, F };
+  const expected = 'expected' in o ? parseExpected(name, o.expected, dims, o.cotangent !== undefined) : undefined;
   return {
     name,
     config: {
@@ -115,8 +169,8 @@ export function parseCase(raw: unknown, name: string): ConformanceCase {
     w1: o.w1 as number[][][],
     w2: o.w2 as number[][][],
     cotangent: o.cotangent as number[][] | undefined,
-    expected: o.expected as CaseOutput | undefined,
-    dims: { T, D, E, F },
+    expected,
+    dims,
   };
 }
 
