@@ -5,18 +5,18 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { brownPackageInfo, readBrown, type BrownDocument } from './brown.ts';
 import { readArrayBundle, writeArrayBundle, type StoredArray } from './cache.ts';
 import { DEFAULT_FRACTIONS, SPLIT_NAMES, assertSplitName, splitDocuments, validateFractions, type SplitFractions, type SplitName } from './split.ts';
 import { BROWN_TAGS, UNIVERSAL_TAGS, assertTagScheme, resolveTag, universalIndex, type TagScheme, type UniversalTag } from './tags.ts';
 import { Vocab, validateVocabSize } from './vocab.ts';
+import { projectRoot } from '../util/project-root.ts';
 
 /** Bump when the cached layout or the preprocessing changes; part of the cache key. */
 export const CORPUS_FORMAT_VERSION = 1;
 
 /** Default cache directory: `.cache/brown/` under the project root. */
-export const DEFAULT_CACHE_DIR = join(fileURLToPath(new URL('../../', import.meta.url)), '.cache', 'brown');
+export const DEFAULT_CACHE_DIR = join(projectRoot(import.meta.url), '.cache', 'brown');
 
 /** Options for {@link loadCorpus}. All but `cacheDir` and `documents` are part of the cache key. */
 export interface CorpusOptions {

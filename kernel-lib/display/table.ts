@@ -1,0 +1,55 @@
+/**
+ * Tables ({@link Table}: named columns, rows of cells) as HTML and as plain text. Numbers are
+ * shown with at most 4 significant digits (integers in full); the Table itself, its CSV file and
+ * its DataFrame keep every digit.
+ */
+import type { Cell, Table } from '../report/types.ts';
+import { escapeHtml } from './html.ts';
+
+/** A cell as shown: integers in full, other numbers to 4 significant digits, null as empty. */
+export function formatCell(v: Cell): string {
+  if (v === null) return '';
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+    const abs = Math.abs(v);
+    return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+  }
+  return String(v);
+}
+
+/** Throws naming the table and row when a row's length differs from the columns'. */
+export function checkTable(table: Table): void {
+  table.rows.forEach((row, i) => {
+    if (row.length !== table.columns.length) {
+      throw new Error(`table '${table.id}': row ${i} has ${row.length} cells, expected ${table.columns.length} (${table.columns.join(', ')})`);
+    }
+  });
+}
+
+/**
+ * The table as an HTML `<table>` with its title as caption and its note below. Numeric columns
+ * are right-aligned. `cellHtml` may replace a cell's HTML (e.g. a coloured verdict).
+ */
+export function tableHtml(table: Table, cellHtml?: (value: Cell, column: string) => string | undefined): string {
+  checkTable(table);
+  const numeric = table.columns.map((_, j) => table.rows.length > 0 && table.rows.every((r) => r[j] === null || typeof r[j] === 'number'));
+  const align = (j: number) => (numeric[j] ? ' style="text-align:right"' : '');
+  const head = table.columns.map((c, j) => `<th${align(j)}>${escapeHtml(c)}</th>`).join('');
+  const body = table.rows
+    .map((row) => `<tr>${row.map((v, j) => `<td${align(j)}>${cellHtml?.(v, table.columns[j]) ?? escapeHtml(formatCell(v))}</td>`).join('')}</tr>`)
+    .join('\n');
+  const note = table.caption ? `<p class="switchyard-caption">${escapeHtml(table.caption)}</p>` : '';
+  return (
+    `<div class="switchyard-table" data-table-id="${escapeHtml(table.id)}"><table class="dataframe">` +
+    `<caption>${escapeHtml(table.title)}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>${note}</div>`
+  );
+}
+
+/** The table as aligned plain text (for `text/plain` and terminals). */
+export function tableText(table: Table): string {
+  checkTable(table);
+  const cells = [table.columns, ...table.rows.map((r) => r.map(formatCell))];
+  const widths = table.columns.map((_, j) => Math.max(...cells.map((r) => r[j].length)));
+  const line = (r: string[]) => r.map((c, j) => c.padEnd(widths[j])).join('  ').trimEnd();
+  return [table.title, line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}

@@ -1,0 +1,57 @@
+/**
+ * Switchyard's public entry: `import { MoeLayer, useBackend, train, … } from 'switchyard'`.
+ *
+ * The same names work in a tslab notebook, under tsx and in plain Node (CommonJS `require` and
+ * ESM `import`): `npm run build` bundles this file into `dist/switchyard.cjs` (every npm package
+ * left external, so tfjs stays one shared instance) with declarations in `dist/types/`, and
+ * links `node_modules/switchyard` to the project. Import the library through this entry only:
+ * a process that also imports `kernel-lib/**.ts` directly loads a second copy of it.
+ *
+ * Letters used in shapes: T tokens, D model, F hidden, E experts, C capacity, k choices.
+ */
+
+// Backend selection and the device a run ran on.
+export * from './backend/index.ts';
+
+// The MoE layer, its routers and the pure functions it is made of.
+export * from './moe/index.ts';
+
+// The Transformer LM.
+export * from './model/index.ts';
+
+// The Brown corpus pipeline.
+export * from './data/index.ts';
+
+// Training: the same entry point as the CLI.
+export { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, checkValue, parseOverride } from './train/config.ts';
+export type { TrainConfig } from './train/config.ts';
+export { train, readMetrics, TrainingDiverged } from './train/trainer.ts';
+export type { EvalMetrics, RunResult, StepMetrics, TrainOptions } from './train/trainer.ts';
+export { progressLine, fmtRate } from './train/progress.ts';
+export type { ProgressInfo, ProgressSink } from './train/progress.ts';
+export { createModel, modelConfigOf } from './train/model-factory.ts';
+export { learningRate, DECAYS } from './train/schedule.ts';
+export type { Decay, ScheduleOptions } from './train/schedule.ts';
+export { AdamW, clipByGlobalNorm } from './train/optimizer.ts';
+export type { AdamWOptions } from './train/optimizer.ts';
+export { crossEntropy, correctCount } from './train/lm.ts';
+export type { LanguageModel, LmForward } from './train/lm.ts';
+
+// The conformance cases (docs/conformance.md).
+export { parseCase, readCase } from './conformance/case.ts';
+export type { CaseConfig, CaseGrads, CaseOutput, ConformanceCase } from './conformance/case.ts';
+export { runCase, checkCase, relativeError, TOLERANCE } from './conformance/run.ts';
+export type { CaseCheck } from './conformance/run.ts';
+
+// Reports: figures, tables, claims; the offline report page.
+export type { Cell, Claim, Figure, PlotlyTrace, ReportDoc, ReportSection, Table, Verdict } from './report/types.ts';
+export { renderReportHtml } from './report/html.ts';
+export { writeReport } from './report/write.ts';
+export type { WrittenReport } from './report/write.ts';
+
+// Showing results in a notebook (tslab is loaded only when a display function runs).
+export * from './display/index.ts';
+
+// Paths and files.
+export { projectRoot } from './util/project-root.ts';
+export { writeFileAtomic, writeJsonAtomic } from './util/atomic.ts';
