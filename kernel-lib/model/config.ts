@@ -17,6 +17,7 @@ import {
   type MoeConfig,
   type RouterName,
 } from '../moe/config.ts';
+import { ROUTER_DTYPES, type RouterDtype } from '../moe/bfloat16.ts';
 
 export const FFN_KINDS = ['dense', 'moe'] as const;
 export type FfnKind = (typeof FFN_KINDS)[number];
@@ -67,6 +68,8 @@ export interface ModelConfig {
   dropout: number;
   /** Init scale s for every matrix: truncated normal σ = sqrt(s / fan_in) (Switch §2.4: 0.1). */
   initScale: number;
+  /** Router logits in 'float32' (Switch's selective precision) or rounded to 'bfloat16' (emulated; Switch Table 2). */
+  routerDtype: RouterDtype;
   /** Output projection = token embeddingᵀ (no separate [D,V] matrix). */
   tiedEmbeddings: boolean;
   /**
@@ -100,6 +103,7 @@ export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
   activation: 'relu',
   dropout: 0,
   initScale: 0.1,
+  routerDtype: 'float32',
   tiedEmbeddings: true,
   allowExpertChoice: false,
 };
@@ -178,6 +182,7 @@ export function validateModelConfig(cfg: ModelConfig): void {
   if (typeof cfg.initScale !== 'number' || !Number.isFinite(cfg.initScale) || !(cfg.initScale > 0)) {
     fail(`initScale must be a finite number > 0, got ${String(cfg.initScale)}`);
   }
+  oneOf('routerDtype', cfg.routerDtype, ROUTER_DTYPES);
   bool('tiedEmbeddings', cfg.tiedEmbeddings);
   bool('allowExpertChoice', cfg.allowExpertChoice);
   if (cfg.ffn === 'moe' && cfg.sparseEvery > cfg.numLayers) {
@@ -225,5 +230,6 @@ export function moeConfigFor(cfg: ModelConfig): MoeConfig {
     jitterEps: cfg.jitterEps,
     expertDropout: cfg.expertDropout,
     initScale: cfg.initScale,
+    routerDtype: cfg.routerDtype,
   });
 }

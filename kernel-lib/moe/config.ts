@@ -19,6 +19,7 @@ export const ACTIVATIONS = ['relu', 'gelu'] as const;
 export const PRIORITIES = ['choice', 'token'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export type Activation = (typeof ACTIVATIONS)[number];
+import { ROUTER_DTYPES, type RouterDtype } from './bfloat16.ts';
 
 export interface MoeConfig {
   /** D: model width (input and output of the layer). */
@@ -49,6 +50,11 @@ export interface MoeConfig {
   expertDropout: number;
   /** Init scale s: truncated normal with σ = sqrt(s / fan_in) (Switch §2.4: 0.1, ten times below the usual 1.0). */
   initScale: number;
+  /**
+   * Precision of the router logits: 'float32' (Switch's selective precision, §2.4) or
+   * 'bfloat16', emulated by rounding the logits to bfloat16 before the softmax (Table 2's unstable case).
+   */
+  routerDtype: RouterDtype;
 }
 
 export const DEFAULT_MOE_CONFIG: Omit<MoeConfig, 'dModel' | 'dFf'> = {
@@ -64,6 +70,7 @@ export const DEFAULT_MOE_CONFIG: Omit<MoeConfig, 'dModel' | 'dFf'> = {
   jitterEps: 0,
   expertDropout: 0,
   initScale: 0.1,
+  routerDtype: 'float32',
 };
 
 /** Fills defaults and validates; `top1` forces k = 1. Throws an Error naming the bad field and value. */
@@ -119,4 +126,7 @@ export function validateMoeConfig(cfg: MoeConfig): void {
   nonNegative('jitterEps', cfg.jitterEps, 1);
   nonNegative('expertDropout', cfg.expertDropout, 0.999);
   if (typeof cfg.initScale !== 'number' || !(cfg.initScale > 0)) throw new Error(`MoE config: initScale must be > 0, got ${String(cfg.initScale)}`);
+  if (!(ROUTER_DTYPES as readonly string[]).includes(cfg.routerDtype)) {
+    throw new Error(`MoE config: unknown routerDtype '${String(cfg.routerDtype)}' (choose ${ROUTER_DTYPES.join(', ')})`);
+  }
 }

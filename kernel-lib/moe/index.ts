@@ -1,5 +1,6 @@
 /** The MoE core: config, routers, capacity, dispatch/combine, experts, losses, layer. */
 export * from './config.ts';
+export * from './bfloat16.ts';
 export * from './capacity.ts';
 export * from './dispatch.ts';
 export * from './experts.ts';

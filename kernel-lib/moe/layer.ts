@@ -44,6 +44,11 @@ export interface RoutingMetrics {
   zLoss: tf.Scalar;
   /** int32[T] argmax expert per token, when asked. */
   expertIndex?: tf.Tensor1D;
+  /**
+   * float32[T] with `expertIndex`: how many of each token's assignments were kept (token choice:
+   * 0..k after capacity; expert choice: how many experts took the token). 0 = dropped entirely.
+   */
+  tokenKept?: tf.Tensor1D;
   /** C used for this call (a plain number: known before the call, or the dropless load). */
   capacity: number;
 }
@@ -92,6 +97,7 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
     jitterEps: cfg.jitterEps,
     training: opts.training,
     seed: opts.seed,
+    routerDtype: cfg.routerDtype,
   });
   const C = routing.capacity;
   const expertOpts = {
@@ -126,9 +132,17 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
       balanceLoss: routing.balanceLoss,
       zLoss: routing.zLoss,
       expertIndex: opts.returnExpertIndex ? routing.top1 : undefined,
+      tokenKept: opts.returnExpertIndex ? keptPerToken(routing) : undefined,
       capacity: C,
     },
   };
+}
+
+/** Per token, how many of its assignments were kept: float32[T]. */
+function keptPerToken(routing: Routing): tf.Tensor1D {
+  if (routing.kind === 'expert-choice') return routing.coverage;
+  const E = routing.countsKept.shape[0];
+  return untaped(() => tf.sum(tf.cast(tf.less(routing.slot, E * routing.capacity), 'float32'), 0) as tf.Tensor1D); // [T]
 }
 
 /** Creates MoE weights with the Switch init (truncated normal, σ = sqrt(s/fan_in)). */

@@ -31,6 +31,7 @@ export const TRAIN_CONFIG_HELP: Record<keyof TrainConfig, string> = {
   activation: 'FFN and expert activation: relu or gelu',
   dropout: 'dropout on embeddings, attention probabilities and sublayer outputs when training',
   initScale: 'init scale s: truncated normal σ = sqrt(s / fan_in) (Switch: 0.1)',
+  routerDtype: "router logits in float32 (Switch's selective precision) or rounded to bfloat16 (emulated)",
   tiedEmbeddings: 'output projection = token embeddingᵀ',
   allowExpertChoice: 'permit router expert-choice in a causal LM (it lets later tokens decide earlier ones\' routing)',
   steps: 'training steps in all (a finished run asked for more is extended)',
@@ -47,6 +48,8 @@ export const TRAIN_CONFIG_HELP: Record<keyof TrainConfig, string> = {
   evalEvery: 'evaluate every this many steps (0 = only at the end)',
   evalBatches: 'validation batches per evaluation (a fixed set)',
   checkpointEvery: 'checkpoint every this many steps (0 = only at the end and when stopped)',
+  routingEvery: 'routing snapshot of a fixed validation sample (experts, drops per token) at step 0, every this many steps and at the end; 0 = never',
+  routingBatches: 'validation batches in the routing sample',
   progress: 'progress display: auto, bar, lines or none',
 };
 

@@ -5,7 +5,8 @@
  */
 import { BACKEND_NAMES, type BackendName } from '../backend/index.ts';
 import { ACTIVATIONS, ROUTER_NAMES } from '../moe/config.ts';
-import { DEFAULT_MODEL_CONFIG, FFN_KINDS, resolveModelConfig, type ModelConfig } from '../model/config.ts';
+import { ROUTER_DTYPES } from '../moe/bfloat16.ts';
+import { DEFAULT_MODEL_CONFIG, FFN_KINDS, moeLayerIndices, resolveModelConfig, type ModelConfig } from '../model/config.ts';
 import { modelConfigOf } from './model-factory.ts';
 import { DECAYS, type Decay } from './schedule.ts';
 import { checkRunName } from './run-dir.ts';
@@ -66,6 +67,10 @@ export interface TrainConfig extends ModelFields {
   evalBatches: number;
   /** Checkpoint every this many steps (0 = only at the end). */
   checkpointEvery: number;
+  /** Write a routing snapshot of a fixed validation sample at step 0, every this many steps and at the end (0 = never); see routing-dump.ts. */
+  routingEvery: number;
+  /** Validation batches in the routing sample. */
+  routingBatches: number;
   /** Progress display: bar on a terminal, periodic lines otherwise. */
   progress: 'auto' | 'bar' | 'lines' | 'none';
 }
@@ -95,6 +100,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   evalEvery: 200,
   evalBatches: 8,
   checkpointEvery: 200,
+  routingEvery: 0,
+  routingBatches: 8,
   progress: 'auto',
 };
 
@@ -106,12 +113,13 @@ const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   router: ROUTER_NAMES,
   ffn: FFN_KINDS,
   activation: ACTIVATIONS,
+  routerDtype: ROUTER_DTYPES,
   decay: DECAYS,
   progress: ['auto', 'bar', 'lines', 'none'],
 };
 const INTEGER = new Set<keyof TrainConfig>([
   'seed', 'vocabSize', 'splitSeed', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'sparseEvery',
-  'numExperts', 'k', 'expertDff', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'checkpointEvery',
+  'numExperts', 'k', 'expertDff', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'checkpointEvery', 'routingEvery', 'routingBatches',
 ]);
 
 /** Checks one value against the key's type; throws naming the key and value. */
@@ -172,9 +180,9 @@ export function resolveTrainConfig(...layers: { source: string; values: Partial<
     }
   }
   const c = cfg as unknown as TrainConfig;
-  const positive: (keyof TrainConfig)[] = ['vocabSize', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'numExperts', 'k', 'steps', 'logEvery', 'evalBatches'];
+  const positive: (keyof TrainConfig)[] = ['vocabSize', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'numExperts', 'k', 'steps', 'logEvery', 'evalBatches', 'routingBatches'];
   for (const key of positive) if ((c[key] as number) < 1) throw new Error(`config: '${key}' must be ≥ 1, got ${c[key]}`);
-  for (const key of ['sparseEvery', 'warmupSteps', 'evalEvery', 'checkpointEvery', 'weightDecay', 'gradClip', 'jitterEps', 'expertDropout', 'dropout', 'balanceCoef', 'zCoef'] as const) {
+  for (const key of ['sparseEvery', 'warmupSteps', 'evalEvery', 'checkpointEvery', 'routingEvery', 'weightDecay', 'gradClip', 'jitterEps', 'expertDropout', 'dropout', 'balanceCoef', 'zCoef'] as const) {
     if ((c[key] as number) < 0) throw new Error(`config: '${key}' must be ≥ 0, got ${c[key]}`);
   }
   if (!(c.lr > 0)) throw new Error(`config: 'lr' must be > 0, got ${c.lr}`);
@@ -182,6 +190,7 @@ export function resolveTrainConfig(...layers: { source: string; values: Partial<
   for (const key of ['beta1', 'beta2'] as const) if (!(c[key] >= 0 && c[key] < 1)) throw new Error(`config: '${key}' must be in [0, 1), got ${c[key]}`);
   checkRunName(c.name);
   validateVocabSize(c.vocabSize);
-  resolveModelConfig(modelConfigOf(c, c.vocabSize)); // the model's own checks (heads divide D, k ≤ E, expert choice flag, …)
+  const model = resolveModelConfig(modelConfigOf(c, c.vocabSize)); // the model's own checks (heads divide D, k ≤ E, expert choice flag, …)
+  if (c.routingEvery > 0 && moeLayerIndices(model).length === 0) throw new Error(`config: 'routingEvery' = ${c.routingEvery} needs an MoE layer to snapshot, and this model is dense`);
   return c;
 }

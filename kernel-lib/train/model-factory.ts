@@ -28,6 +28,7 @@ export function modelConfigOf(cfg: TrainConfig, vocabSize: number): ModelConfigI
     activation: cfg.activation,
     dropout: cfg.dropout,
     initScale: cfg.initScale,
+    routerDtype: cfg.routerDtype,
     tiedEmbeddings: cfg.tiedEmbeddings,
     allowExpertChoice: cfg.allowExpertChoice,
   };

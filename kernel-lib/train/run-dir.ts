@@ -19,7 +19,7 @@ import { findResumePoint, type ResumePoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 
 /** Config keys that do not change what is computed: where the run lives, how long it runs, bookkeeping. */
-export const NON_COMPUTATIONAL_KEYS: ReadonlySet<string> = new Set(['name', 'outDir', 'resume', 'steps', 'progress', 'logEvery', 'evalEvery', 'checkpointEvery', 'backend']);
+export const NON_COMPUTATIONAL_KEYS: ReadonlySet<string> = new Set(['name', 'outDir', 'resume', 'steps', 'progress', 'logEvery', 'evalEvery', 'checkpointEvery', 'routingEvery', 'backend']);
 
 /** The training state saved in every checkpoint. */
 export interface TrainState {

@@ -22,6 +22,7 @@ import { acquireRunLock, type RunLock } from './run-lock.ts';
 import { checkRunName, moveRunAside, planRun, type RunPlan, type TrainState } from './run-dir.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
 import { createTrainStep, HEAD } from './step.ts';
+import { writeRoutingSnapshot, writeRoutingTokens } from './routing-dump.ts';
 import { createModel } from './model-factory.ts';
 import { AdamW } from './optimizer.ts';
 import { type ProgressSink, terminalProgress } from './progress.ts';
@@ -158,6 +159,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const trainSplit = corpus.split('train');
   const stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
   const evalSet = fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.evalBatches);
+  const routingSample = cfg.routingEvery > 0 ? fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 777 }, cfg.routingBatches) : null;
   const runDir = join(cfg.outDir, cfg.name);
   const { lock, plan, created } = openRun(runDir, cfg, opts.restart ?? false);
   let wrote = false; // whether anything was written into a directory this call created
@@ -168,7 +170,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       return { ...r, runDir, unchanged: true };
     }
     const device = opts.device ?? (await useBackend(cfg.backend));
-    return await runTraining(cfg, opts, { corpus, stream, evalSet, runDir, plan, device, markWritten: () => (wrote = true) });
+    return await runTraining(cfg, opts, { corpus, stream, evalSet, routingSample, runDir, plan, device, markWritten: () => (wrote = true) });
   } catch (err) {
     if (created && !wrote) rmSync(runDir, { recursive: true, force: true });
     throw err;
@@ -181,6 +183,7 @@ interface Prepared {
   corpus: Corpus;
   stream: BatchStream;
   evalSet: ReturnType<typeof fixedBatches>;
+  routingSample: ReturnType<typeof fixedBatches> | null;
   runDir: string;
   plan: Exclude<RunPlan, { kind: 'finished' }>;
   device: DeviceInfo;
@@ -188,7 +191,7 @@ interface Prepared {
 }
 
 async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared): Promise<RunResult> {
-  const { corpus, evalSet, runDir, plan, device } = prep;
+  const { corpus, evalSet, routingSample, runDir, plan, device } = prep;
   let stream = prep.stream;
   const ckptDir = join(runDir, 'checkpoints');
   const V = corpus.vocab.size;
@@ -229,6 +232,7 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
     }
     writeJsonAtomic(join(runDir, 'config.json'), cfg);
     corpus.vocab.save(join(runDir, 'vocab.json'));
+    if (routingSample && !existsSync(join(runDir, 'routing', 'tokens.bin'))) writeRoutingTokens(runDir, routingSample);
 
     const display = terminalProgress(cfg.progress);
     const progress = opts.onProgress ?? display.update;
@@ -332,6 +336,7 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
 
     // Every run directory that holds metrics holds a checkpoint to resume from.
     if (plan.kind === 'fresh') await checkpoint(0);
+    if (routingSample && plan.kind === 'fresh') await writeRoutingSnapshot(runDir, model, routingSample, 0);
     const stopAt = Math.min(cfg.steps, opts.stopAfterSteps ?? Infinity);
     const signal = opts.signal;
     for (let step = startStep; step < stopAt; step++) {
@@ -352,6 +357,7 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
         );
       }
       if (evalNow) await evaluate(done);
+      if (routingSample && (done === cfg.steps || done % cfg.routingEvery === 0)) await writeRoutingSnapshot(runDir, model, routingSample, done);
       if (ckptNow) await checkpoint(done);
       if (signal && !last) {
         // Let a pending signal handler run: a wasm step never yields on its own.

@@ -3,6 +3,7 @@
  * router input only, logits, softmax and the auxiliary losses. Concrete routers add the choice.
  */
 import * as tf from '@tensorflow/tfjs';
+import { roundToBfloat16 } from '../bfloat16.ts';
 import { balanceLoss, routerEntropy, zLoss } from '../losses.ts';
 import type { RouteOptions, RouterProbs } from './types.ts';
 
@@ -20,7 +21,8 @@ export function routerProbs(x: tf.Tensor2D, routerWeight: tf.Tensor2D, opts: Rou
     xr = tf.mul(xr, tf.randomUniform(xr.shape, 1 - opts.jitterEps, 1 + opts.jitterEps, 'float32', opts.seed));
   }
   const w = routerWeight.dtype === 'float32' ? routerWeight : tf.cast(routerWeight, 'float32');
-  const logits = tf.matMul(xr, w) as tf.Tensor2D; // [T,E]
+  const raw = tf.matMul(xr, w) as tf.Tensor2D; // [T,E]
+  const logits = opts.routerDtype === 'bfloat16' ? roundToBfloat16(raw) : raw; // [T,E]
   const probs = tf.softmax(logits, -1) as tf.Tensor2D; // [T,E]
   const top1 = untaped(() => tf.argMax(probs, 1) as tf.Tensor1D); // [T]
   return {

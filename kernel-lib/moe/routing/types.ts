@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Priority } from '../config.ts';
+import type { RouterDtype } from '../bfloat16.ts';
 
 /** Outputs every router shares: the router's view of the group and its auxiliary losses. */
 export interface RouterProbs {
@@ -69,6 +70,8 @@ export interface RouteOptions {
   training: boolean;
   /** Seed for the jitter noise (the trainer passes one per step so runs are reproducible). */
   seed?: number;
+  /** Precision of the logits (default 'float32'; 'bfloat16' rounds them, emulated). */
+  routerDtype?: RouterDtype;
 }
 
 /** A router: from the (clean) layer input and router weight to routing instructions. */
