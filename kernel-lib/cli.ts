@@ -10,6 +10,8 @@ import { conformanceCommand, conformanceOptions } from './cli/conformance.ts';
 import { demoCommand, demoOptions } from './cli/demo.ts';
 import { deviceCommand } from './cli/device.ts';
 import { exitWhenFlushed } from './cli/exit.ts';
+import { expCommand, reportCommand } from './cli/exp.ts';
+import { startCommand } from './cli/start.ts';
 import { trainCommand } from './cli/train.ts';
 
 interface Command {
@@ -22,9 +24,11 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  start: { summary: "every experiment at the quick preset, then where the reports are (what npm start runs)", usage: 'start', options: {}, run: (_p, o) => startCommand(o) },
   demo: { summary: 'a Switch layer trained with load-balancing coefficients 0, 1e-2, 1e-1; checks the conformance cases', usage: 'demo', options: demoOptions, run: (_p, o) => demoCommand(o) },
   conformance: { summary: 'run MoE conformance cases, one JSON line each', usage: 'conformance case.json [case.json …]', options: conformanceOptions, positional: true, run: conformanceCommand },
   device: { summary: 'print the backend and device a run would use (JSON)', usage: 'device', options: {}, run: (_p, o) => deviceCommand(o) },
+  report: { summary: 'rebuild an experiment report from its runs alone: report results/<experiment>/<preset>-<id>', usage: 'report <sweep folder>', options: {}, positional: true, run: (p) => reportCommand(p) },
 };
 
 /** Commands with their own argument parsing: config keys as options, or a sub-command. */
@@ -33,6 +37,8 @@ const OWN_PARSING: Record<string, { summary: string; run: (args: string[]) => Pr
   train: { summary: 'train a Transformer LM on the Brown corpus: train [--config <file>] [--key=value …] [--restart]', run: trainCommand },
   // bench takes the options of the benchmark it names.
   bench: { summary: 'benchmarks: bench moe-layer | train-step [options] (--help for each)', run: benchCommand },
+  // exp has sub-commands (run-one, calibrate) besides the experiments.
+  exp: { summary: "the paper's experiments: exp <name> --preset quick|cpu|gpu; exp --list", run: expCommand },
 };
 
 const commandNames = () => [...Object.keys(COMMANDS), ...Object.keys(OWN_PARSING)];

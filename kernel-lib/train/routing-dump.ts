@@ -30,8 +30,10 @@ export interface RoutingTokens {
   target: Int32Array;
   /** uint8[N] universal tag of each input token (index into UNIVERSAL_TAGS). */
   coarse: Uint8Array;
-  /** uint8[N] genre of each token (index into the corpus's genres). */
+  /** uint8[N] genre of each token (index into `genres`). */
   genre: Uint8Array;
+  /** Genre names (Brown categories). */
+  genres: string[];
 }
 
 export interface RoutingSnapshot {
@@ -48,7 +50,7 @@ export interface RoutingSnapshot {
 const stepFile = (step: number) => `step-${String(step).padStart(8, '0')}.bin`;
 
 /** Writes the sample's token facts once (`routing/tokens.bin`). */
-export function writeRoutingTokens(runDir: string, batches: Batch[]): void {
+export function writeRoutingTokens(runDir: string, batches: Batch[], genres: readonly string[]): void {
   const path = join(runDir, 'routing', 'tokens.bin');
   const cat = <T extends Int32Array | Uint8Array>(Ctor: new (n: number) => T, pick: (b: Batch) => ArrayLike<number>): T => {
     const n = batches.reduce((s, b) => s + pick(b).length, 0);
@@ -60,7 +62,7 @@ export function writeRoutingTokens(runDir: string, batches: Batch[]): void {
     }
     return out;
   };
-  writeArrayBundle(path, TOKENS_KEY, { batches: batches.length }, {
+  writeArrayBundle(path, TOKENS_KEY, { batches: batches.length, genres }, {
     input: cat(Int32Array, (b) => b.inputs),
     target: cat(Int32Array, (b) => b.targets),
     coarse: cat(Uint8Array, (b) => b.inputCoarse),
@@ -120,7 +122,7 @@ export function readRoutingTokens(runDir: string): RoutingTokens {
   const path = join(runDir, 'routing', 'tokens.bin');
   const r = readArrayBundle(path, TOKENS_KEY);
   if (!r.ok) throw new Error(`routing tokens ${path}: ${r.reason}`);
-  return r.arrays as unknown as RoutingTokens;
+  return { ...(r.arrays as unknown as Omit<RoutingTokens, 'genres'>), genres: (r.meta as { genres: string[] }).genres };
 }
 
 /** Reads one snapshot; throws naming the file when it is missing or damaged. */

@@ -54,6 +54,34 @@ export interface EvalMetrics {
   tokens: number;
   /** Per MoE layer, at the eval capacity factor. */
   droppedFraction: number[];
+  /**
+   * Final evaluation only: how much the model's outputs on the first half of the group's first
+   * sequence change when every later token is replaced (largest |Δ logit|). 0 for a causal LM;
+   * above 0 when routing lets later tokens decide earlier ones' outputs (Expert Choice). See {@link futureLeak}.
+   */
+  futureLeak?: number;
+}
+
+/**
+ * The causality check behind `EvalMetrics.futureLeak`: replaces every token after the middle of
+ * the batch's first sequence (its second half and every later sequence of the routing group),
+ * runs both batches in evaluation mode, and returns the largest |Δ logit| over the first
+ * sequence's first half. A causal LM with causal routing gives exactly 0: nothing before a
+ * position in the group's order changed. Expert Choice gives more: experts choose their tokens
+ * from the whole group.
+ * @returns float32 scalar (on the device).
+ */
+export function futureLeak(model: LanguageModel, batch: { inputs: Int32Array; batchSize: number; seqLen: number }, vocabSize: number): tf.Scalar {
+  const { batchSize: B, seqLen: S } = batch;
+  const half = Math.max(1, Math.floor(S / 2));
+  const altered = Int32Array.from(batch.inputs);
+  for (let t = half; t < B * S; t++) altered[t] = (altered[t] + 1 + (t % 7)) % vocabSize;
+  return tf.tidy(() => {
+    const a = model.forward(tf.tensor2d(batch.inputs, [B, S], 'int32'), { training: false }).logits;
+    const b = model.forward(tf.tensor2d(altered, [B, S], 'int32'), { training: false }).logits;
+    const pick = (x: tf.Tensor3D) => tf.slice(x, [0, 0, 0], [1, half, -1]); // [1,S/2,V] the first sequence's first half
+    return tf.max(tf.abs(tf.sub(pick(a), pick(b)))) as tf.Scalar;
+  });
 }
 
 export interface RunResult {
@@ -228,11 +256,12 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
       // An attempt that stopped before its first step left at most empty metrics: start clean.
       if (existsSync(metricsPath) && statSync(metricsPath).size > 0) renameSync(metricsPath, join(runDir, `metrics.${Date.now()}.jsonl.bak`));
       writeFileAtomic(metricsPath, '');
-      writeJsonAtomic(envPath, { started: now, device, ...runnerFacts(), resumed: [] });
+      const data = { trainTokens: stream.split.ids.length, validationTokens: corpus.split('validation').ids.length };
+      writeJsonAtomic(envPath, { started: now, device, data, ...runnerFacts(), resumed: [] });
     }
     writeJsonAtomic(join(runDir, 'config.json'), cfg);
     corpus.vocab.save(join(runDir, 'vocab.json'));
-    if (routingSample && !existsSync(join(runDir, 'routing', 'tokens.bin'))) writeRoutingTokens(runDir, routingSample);
+    if (routingSample && !existsSync(join(runDir, 'routing', 'tokens.bin'))) writeRoutingTokens(runDir, routingSample, corpus.genres);
 
     const display = terminalProgress(cfg.progress);
     const progress = opts.onProgress ?? display.update;
@@ -311,11 +340,19 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
         prev?.dispose();
       }
       if (!sums) throw new Error('train: evalBatches must be ≥ 1');
+      const final = step === cfg.steps && S >= 2; // the causality check needs a first and a second half
+      if (final) {
+        const prev: tf.Tensor = sums;
+        sums = tf.tidy(() => tf.concat([prev, tf.reshape(futureLeak(model, evalSet[0], V), [1])]));
+        prev.dispose();
+      }
       const d = await sums.data(); // one read per evaluation
       sums.dispose();
       const tokens = evalSet.length * B * S;
       const loss = d[0] / tokens;
-      const e: EvalMetrics = { step, loss, negLogPerplexity: -loss, perplexity: Math.exp(loss), accuracy: d[1] / tokens, tokens, droppedFraction: Array.from(d.subarray(2)).map((v) => v / evalSet.length) };
+      const L = d.length - 2 - (final ? 1 : 0);
+      const e: EvalMetrics = { step, loss, negLogPerplexity: -loss, perplexity: Math.exp(loss), accuracy: d[1] / tokens, tokens, droppedFraction: Array.from(d.subarray(2, 2 + L)).map((v) => v / evalSet.length) };
+      if (final) e.futureLeak = d[d.length - 1];
       appendLines(metricsPath, [JSON.stringify({ type: 'eval', ...e })]);
       lastEval = e;
       opts.onEval?.(e);

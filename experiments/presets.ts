@@ -1,0 +1,50 @@
+/**
+ * Presets: the model size, schedule and seeds every experiment uses at that scale. Each
+ * experiment picks its own variations (expert counts, capacity factors, …) per preset.
+ *
+ * - `quick`: the tests, CI and `npm start`; every experiment end to end in about a minute on 2
+ *   cores (wasm). Far too small for the paper's effects to show: its verdicts are honest about that.
+ * - `cpu`: a laptop, each experiment within about an hour on 4 cores (wasm), 3 seeds.
+ * - `gpu`: one GPU through WebGPU.
+ * Minutes are in `minutes`, from measurements (README: Experiments).
+ */
+import type { PresetDef, PresetName } from '../kernel-lib/exp/types.ts';
+
+export const PRESETS: Record<PresetName, PresetDef> = {
+  quick: {
+    name: 'quick',
+    description: 'tests and CI: tiny model, ~100 steps; shows the machinery, not the effects',
+    base: {
+      vocabSize: 1000, seqLen: 32, batchSize: 8, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64,
+      lr: 3e-3, minLr: 3e-4, logEvery: 10, evalBatches: 4, routingBatches: 4,
+    },
+    steps: 120,
+    schedule: { evalPoints: 4, warmupFraction: 0.1 },
+    seeds: [0, 1],
+    minutes: '~1 per experiment on 2 cores',
+  },
+  cpu: {
+    name: 'cpu',
+    description: 'a laptop: 4 blocks, D=128, 1,024 tokens per step, 3 seeds',
+    base: {
+      vocabSize: 4000, seqLen: 64, batchSize: 16, dModel: 128, numHeads: 4, numLayers: 4, dFf: 512,
+      lr: 2e-3, minLr: 2e-4, logEvery: 20, evalBatches: 8, routingBatches: 8,
+    },
+    steps: 600,
+    schedule: { evalPoints: 10, warmupFraction: 0.05 },
+    seeds: [0, 1, 2],
+    minutes: 'not yet measured',
+  },
+  gpu: {
+    name: 'gpu',
+    description: 'one GPU through WebGPU: 4 blocks, D=256, 4,096 tokens per step, 3 seeds',
+    base: {
+      vocabSize: 8000, seqLen: 128, batchSize: 32, dModel: 256, numHeads: 4, numLayers: 4, dFf: 1024,
+      lr: 1e-3, minLr: 1e-4, logEvery: 50, evalBatches: 16, routingBatches: 8,
+    },
+    steps: 3000,
+    schedule: { evalPoints: 15, warmupFraction: 0.03 },
+    seeds: [0, 1, 2],
+    minutes: 'not yet measured on a GPU',
+  },
+};

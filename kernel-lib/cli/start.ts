@@ -1,0 +1,43 @@
+/**
+ * `start` (what `npm start` runs): every experiment at the `quick` preset on the best backend
+ * found, then where the reports are and the command for the full preset that fits the device.
+ * Opens nothing. Finished quick sweeps are reused, so a second `npm start` only rebuilds reports.
+ */
+import { EXPERIMENTS, runExperiment } from '../../experiments/index.ts';
+import { backendFromEnv, describeDevice, useBackend } from '../backend/index.ts';
+import { log } from './common.ts';
+import { stopOnSignals } from './signals.ts';
+import type { RunProgress } from '../exp/runner.ts';
+
+export async function startCommand(o: Record<string, unknown>): Promise<number> {
+  const device = await useBackend((o.backend as string | undefined) ?? backendFromEnv());
+  const say = (s = '') => process.stdout.write(s + '\n');
+  say(`Switchyard: the Switch Transformer paper's experiments at the 'quick' preset, on ${describeDevice(device)}.`);
+  say('quick is a tiny model trained for seconds: it shows every experiment end to end, not the paper\'s effects.\n');
+  const stop = stopOnSignals('the experiments');
+  const done: { name: string; report: string; verdicts: string }[] = [];
+  try {
+    for (const exp of Object.values(EXPERIMENTS)) {
+      const t0 = Date.now();
+      let lastLine = '';
+      const onUpdate = (runs: readonly RunProgress[]) => {
+        const finished = runs.filter((r) => !['queued', 'running'].includes(r.state)).length;
+        const line = `${exp.name}: ${finished}/${runs.length} runs`;
+        if (line !== lastLine) log((lastLine = line));
+      };
+      const r = await runExperiment(exp.name, { preset: 'quick', backend: device.backend, onUpdate, signal: stop.signal });
+      if (r.outcome.interrupted) return stop.exitCode() ?? 130;
+      const count = (v: string) => r.doc.claims.filter((c) => c.verdict === v).length;
+      const verdicts = `${r.doc.claims.length} claims: ${count('yes')} reproduced, ${count('no')} not, ${count('inconclusive')} inconclusive`;
+      done.push({ name: exp.name, report: r.written.html, verdicts });
+      say(`${exp.title}\n  ${verdicts}${r.outcome.failed.length ? `; ${r.outcome.failed.length} run(s) failed` : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n  report: ${r.written.html}`);
+    }
+  } finally {
+    stop.dispose();
+  }
+  const preset = device.gpu ? 'gpu' : 'cpu';
+  say(`\nReports open offline in any browser. For the scale where the paper's trends can show, on this device:`);
+  say(`  npm run --silent cli -- exp <${Object.keys(EXPERIMENTS).join('|')}> --preset ${preset}   (add --budget <minutes> to fit a time)`);
+  say('Notebooks: npm run lab. The layer demo: npm run --silent cli -- demo.');
+  return done.length === Object.keys(EXPERIMENTS).length ? 0 : 1;
+}

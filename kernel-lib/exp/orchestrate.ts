@@ -1,0 +1,111 @@
+/**
+ * Running an experiment end to end: resolve the sweep of a preset, find (or create) its results
+ * folder, set the steps (from the preset, or a calibration for `--budget`), run the runs in
+ * parallel processes, and build the report. The command line (`exp`) and the notebooks call
+ * this; it trains nothing in the calling process, so a notebook's tensors stay as they were.
+ */
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { backendFromEnv, useBackend, type BackendName, type DeviceInfo } from '../backend/index.ts';
+import { ensureDir } from '../util/fs-error.ts';
+import { log } from '../util/log.ts';
+import { projectRoot } from '../util/project-root.ts';
+import { planBudget } from './budget.ts';
+import { buildReport, type BuiltReport } from './report.ts';
+import { isFinished, runSweep, type RunProgress, type SweepOutcome } from './runner.ts';
+import { readSweep, resolveSweep, sweepDir, withSteps, writeSweep } from './sweep-file.ts';
+import type { Experiment, PresetDef, SweepFile } from './types.ts';
+
+export interface ExperimentOptions {
+  /** Where results go (default `<project>/results`). */
+  resultsRoot?: string;
+  /** Name the sweep folder `<preset>-<id>` instead of by the definition's hash. */
+  id?: string;
+  /** Fit the sweep into this many minutes (a calibration sets the steps). */
+  budgetMinutes?: number;
+  /** Runs at a time (default: cores on wasm/cpu, 1 on a GPU). */
+  jobs?: number;
+  /** Backend for every run (default SWITCHYARD_BACKEND, else auto). */
+  backend?: BackendName;
+  onUpdate?: (runs: readonly RunProgress[]) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExperimentRun extends BuiltReport {
+  dir: string;
+  sweep: SweepFile;
+  outcome: SweepOutcome;
+  device: DeviceInfo;
+}
+
+/** `SWITCHYARD_RESULTS`, else `<project>/results`. */
+export function defaultResultsRoot(): string {
+  return process.env.SWITCHYARD_RESULTS?.trim() || join(projectRoot(import.meta.url), 'results');
+}
+
+/** Default parallel runs: one per core on the CPU backends (tfjs-wasm is single-threaded in Node), one on a GPU. */
+export function defaultJobs(device: DeviceInfo): number {
+  return device.backend === 'wasm' || device.backend === 'cpu' ? availableParallelism() : 1;
+}
+
+/** Checks that `dir` can be created and written, naming it when not (before anything runs). */
+function checkWritable(dir: string): void {
+  ensureDir(dir, 'create results folder');
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new Error(`results folder ${dir} is not writable (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/** Finds the sweep folder and settles its sweep file: reused when it holds the same definition, refused when another. */
+async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions, device: DeviceInfo, jobs: number): Promise<{ dir: string; sweep: SweepFile }> {
+  const fresh = resolveSweep(exp, preset.name, { presetBase: preset.base, steps: preset.steps, schedule: preset.schedule, budgetMinutes: o.budgetMinutes ?? null, backend: device.backend });
+  const dir = sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
+  checkWritable(dir);
+  if (existsSync(join(dir, 'sweep.json'))) {
+    const old = readSweep(dir);
+    if (old.key !== fresh.key || old.experiment !== exp.name) {
+      throw new Error(`${dir} holds another sweep (${old.experiment}, definition ${old.key}; this one is ${fresh.key}); nothing was changed. Choose another --id.`);
+    }
+    log(`continuing the sweep in ${dir} (${old.runs.length} runs of ${old.steps} steps)`);
+    return { dir, sweep: old };
+  }
+  if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty and holds no sweep; nothing was changed. Choose another --id or folder.`);
+  let sweep = fresh;
+  writeSweep(dir, sweep); // the children of a calibration read it
+  if (o.budgetMinutes !== undefined) {
+    const plan = await planBudget(dir, sweep, o.budgetMinutes, jobs, device.backend);
+    sweep = withSteps(sweep, plan.steps);
+    sweep.stepsFrom = { kind: 'budget', msPerStep: Object.fromEntries(Object.entries(plan.timings).map(([g, t]) => [g, t.msPerStep])), jobs, minutes: o.budgetMinutes };
+    log(`budget ${o.budgetMinutes} min: ${plan.steps} steps per run (estimated ${plan.estimateMinutes.toFixed(1)} min with ${jobs} parallel run(s))`);
+    writeSweep(dir, sweep);
+  }
+  return { dir, sweep };
+}
+
+/** Runs (or continues) an experiment at a preset and builds its report. */
+export async function runExperimentSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions = {}): Promise<ExperimentRun> {
+  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new Error(`--jobs must be an integer ≥ 1, got ${o.jobs}`);
+  const device = await useBackend(o.backend ?? backendFromEnv());
+  const jobs = o.jobs ?? defaultJobs(device);
+  const { dir, sweep } = await settleSweep(exp, preset, o, device, jobs);
+  const outcome = await runSweep(dir, sweep, { jobs, backend: device.backend, onUpdate: o.onUpdate, signal: o.signal });
+  const built = await buildReport(exp, dir);
+  return { ...built, dir, sweep, outcome, device };
+}
+
+/** The newest sweep folder of an experiment (at a preset) whose runs all finished (completed or diverged) and that has a report, or null. */
+export function latestFinishedSweep(experiment: string, preset?: string, resultsRoot = defaultResultsRoot()): string | null {
+  const root = resolve(resultsRoot, experiment);
+  if (!existsSync(root)) return null;
+  const candidates = readdirSync(root)
+    .filter((d) => !preset || d.startsWith(`${preset}-`))
+    .map((d) => join(root, d))
+    .filter((d) => existsSync(join(d, 'report.json')) && existsSync(join(d, 'sweep.json')))
+    .map((d) => ({ d, s: readSweep(d) }))
+    .filter(({ d, s }) => s.runs.every((r) => isFinished(d, r.id, s.steps)))
+    .sort((a, b) => b.s.created.localeCompare(a.s.created));
+  return candidates[0]?.d ?? null;
+}

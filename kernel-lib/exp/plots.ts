@@ -1,0 +1,74 @@
+/** Figure builders for the analyses: plotly JSON with one consistent look. */
+import type { Figure } from '../report/types.ts';
+
+export interface Series {
+  name: string;
+  x: number[];
+  y: number[];
+  /** Half-width of an error bar per point (e.g. the standard error across seeds). */
+  error?: number[];
+  /** Dashed line (baselines). */
+  dashed?: boolean;
+  /** Markers only. */
+  markers?: boolean;
+}
+
+const layoutBase = (title: string, x: string, y: string, logX = false) => ({
+  title: { text: title },
+  xaxis: { title: { text: x }, ...(logX ? { type: 'log' } : {}), zeroline: false },
+  yaxis: { title: { text: y }, zeroline: false },
+  margin: { l: 70, r: 20, t: 50, b: 60 },
+  legend: { orientation: 'v' },
+  height: 420,
+});
+
+function clean(v: number): number | null {
+  return Number.isFinite(v) ? v : null; // JSON has no NaN: plotly leaves a gap for null
+}
+
+/** Lines (or markers) over a numeric x axis. */
+export function lineFigure(o: { id: string; title: string; x: string; y: string; series: Series[]; caption?: string; logX?: boolean }): Figure {
+  return {
+    id: o.id,
+    title: o.title,
+    caption: o.caption,
+    data: o.series.map((s) => ({
+      type: 'scatter',
+      mode: s.markers ? 'markers' : 'lines+markers',
+      name: s.name,
+      x: s.x.map(clean),
+      y: s.y.map(clean),
+      ...(s.error ? { error_y: { type: 'data', array: s.error.map(clean), visible: true } } : {}),
+      ...(s.dashed ? { line: { dash: 'dash' } } : {}),
+    })),
+    layout: layoutBase(o.title, o.x, o.y, o.logX),
+  };
+}
+
+/** Grouped bars over categories. */
+export function barFigure(o: { id: string; title: string; x: string; y: string; categories: string[]; series: { name: string; values: number[]; error?: number[] }[]; caption?: string }): Figure {
+  return {
+    id: o.id,
+    title: o.title,
+    caption: o.caption,
+    data: o.series.map((s) => ({
+      type: 'bar',
+      name: s.name,
+      x: o.categories,
+      y: s.values.map(clean),
+      ...(s.error ? { error_y: { type: 'data', array: s.error.map(clean), visible: true } } : {}),
+    })),
+    layout: { ...layoutBase(o.title, o.x, o.y), barmode: 'group' },
+  };
+}
+
+/** A heatmap of rows × columns. */
+export function heatmapFigure(o: { id: string; title: string; rows: string[]; columns: string[]; z: number[][]; x: string; y: string; scale: string; caption?: string }): Figure {
+  return {
+    id: o.id,
+    title: o.title,
+    caption: o.caption,
+    data: [{ type: 'heatmap', x: o.columns, y: o.rows, z: o.z.map((r) => r.map(clean)), colorscale: 'Viridis', colorbar: { title: { text: o.scale } } }],
+    layout: { ...layoutBase(o.title, o.x, o.y), height: Math.max(320, 28 * o.rows.length + 140) },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Runs a sweep's runs as child processes, `jobs` at a time. tfjs-wasm runs one thread in Node,
+ * so parallel runs need processes (as many as cores); a GPU takes one run at a time. Each child
+ * is `switchyard exp run-one <dir> --index i`, the same command a Slurm array task runs: it
+ * takes the run directory's lock, resumes a stopped run, and leaves a finished one as it is.
+ * Finished runs are skipped without starting a process.
+ *
+ * A child's stderr goes to `logs/<id>.log`; a child that exits with an error leaves
+ * `logs/<id>.failed.json` (exit code, last lines of stderr) and the other runs go on. An abort
+ * (Ctrl-C, SIGTERM) is passed to every running child, which stops at a step boundary with a
+ * checkpoint; no new run starts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConcreteBackend } from '../backend/device.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import { projectRoot } from '../util/project-root.ts';
+import type { RunResult } from '../train/trainer.ts';
+import { failurePath, logPath } from './records.ts';
+import type { SweepFile } from './types.ts';
+
+export type RunState = 'queued' | 'running' | 'skipped' | 'completed' | 'diverged' | 'interrupted' | 'failed';
+
+export interface RunProgress {
+  id: string;
+  index: number;
+  state: RunState;
+  step: number;
+  steps: number;
+  loss?: number;
+  /** Exit code of a failed or interrupted child. */
+  code?: number;
+}
+
+export interface RunSweepOptions {
+  /** Runs at a time. */
+  jobs: number;
+  /** The backend every child uses (resolved once by the caller, so all runs agree). */
+  backend: ConcreteBackend;
+  /** Called whenever a run changes state or reports progress. */
+  onUpdate?: (runs: readonly RunProgress[]) => void;
+  /** Aborting stops every running child gracefully and starts no new one. */
+  signal?: AbortSignal;
+  /** Extra environment for the children. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SweepOutcome {
+  runs: RunProgress[];
+  interrupted: boolean;
+  failed: RunProgress[];
+}
+
+/** The command that runs one run of a sweep: this project's CLI under its own tsx. */
+export function runOneCommand(dir: string, index: number, backend: ConcreteBackend): { command: string; args: string[]; cwd: string } {
+  const root = projectRoot(import.meta.url);
+  return { command: process.execPath, args: ['--import', 'tsx', join(root, 'kernel-lib', 'cli.ts'), 'exp', 'run-one', dir, '--index', String(index), '--backend', backend], cwd: root };
+}
+
+/** Whether run `id` already finished for this sweep (completed with all steps, or diverged): no process needed. */
+export function isFinished(dir: string, id: string, steps: number): boolean {
+  const path = join(dir, 'runs', id, 'run.json');
+  if (!existsSync(path)) return false;
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as RunResult;
+    return r.status === 'diverged' || (r.status === 'completed' && r.steps >= steps);
+  } catch {
+    return false;
+  }
+}
+
+const PROGRESS = /step (\d+)\/(\d+)\s+loss (-?[\d.]+|NaN)/;
+
+export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions): Promise<SweepOutcome> {
+  if (!Number.isInteger(o.jobs) || o.jobs < 1) throw new Error(`jobs must be an integer ≥ 1, got ${o.jobs}`);
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const runs: RunProgress[] = sweep.runs.map((r, index) => ({ id: r.id, index, state: isFinished(dir, r.id, sweep.steps) ? 'skipped' : 'queued', step: 0, steps: sweep.steps }));
+  const update = () => o.onUpdate?.(runs);
+  update();
+  const queue = runs.filter((r) => r.state === 'queued');
+  const children = new Set<ChildProcess>();
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    for (const c of children) c.kill('SIGTERM');
+  };
+  o.signal?.addEventListener('abort', onAbort);
+  if (o.signal?.aborted) onAbort();
+
+  const runOne = (p: RunProgress) =>
+    new Promise<void>((resolve) => {
+      const { command, args, cwd } = runOneCommand(dir, p.index, o.backend);
+      const log = createWriteStream(logPath(dir, p.id), { flags: 'a' });
+      log.write(`\n== ${new Date().toISOString()} ${[command, ...args].join(' ')}\n`);
+      const child = spawn(command, args, { cwd, env: { ...process.env, ...o.env, SWITCHYARD_BACKEND: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      p.state = 'running';
+      update();
+      let tail = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        const text = d.toString();
+        log.write(text);
+        tail = (tail + text).slice(-4000);
+        const all = [...text.matchAll(new RegExp(PROGRESS, 'g'))];
+        const m = all.at(-1);
+        if (m) {
+          p.step = Number(m[1]);
+          p.loss = Number(m[3]);
+          update();
+        }
+      });
+      child.stdout!.on('data', (d: Buffer) => log.write(d));
+      child.on('close', (code, sig) => {
+        children.delete(child);
+        const exit = code ?? 128 + (sig === 'SIGKILL' ? 9 : 15);
+        p.code = exit;
+        if (exit === 0) {
+          p.state = 'completed';
+          p.step = p.steps;
+          rmSync(failurePath(dir, p.id), { force: true });
+        } else if (exit === 3) {
+          p.state = 'diverged';
+        } else if ((exit === 130 || exit === 143) && interrupted) {
+          p.state = 'interrupted';
+        } else {
+          p.state = 'failed';
+          writeJsonAtomic(failurePath(dir, p.id), { code: exit, at: new Date().toISOString(), stderr: tail.split('\n').slice(-20).join('\n') });
+        }
+        log.end(() => {
+          update();
+          resolve();
+        });
+      });
+    });
+
+  const workers = Array.from({ length: Math.min(o.jobs, queue.length) }, async () => {
+    for (let next = queue.shift(); next && !interrupted; next = queue.shift()) await runOne(next);
+  });
+  await Promise.all(workers);
+  o.signal?.removeEventListener('abort', onAbort);
+  return { runs, interrupted, failed: runs.filter((r) => r.state === 'failed') };
+}

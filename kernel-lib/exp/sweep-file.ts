@@ -1,0 +1,129 @@
+/**
+ * Resolving a sweep into `sweep.json` and finding its results folder.
+ *
+ * A sweep's folder is `results/<experiment>/<preset>-<key>/`, where the key is a hash of what
+ * defines the comparison (preset, base config, every run's config and seed, the budget asked
+ * for), not of the step count a budget calibration chose. The same command therefore finds the
+ * same folder again: finished runs are skipped and stopped ones resume. A changed definition
+ * gets a new folder; an explicit `--id` naming a folder that holds another sweep is refused.
+ *
+ * Run configs keep `outDir: 'runs'`, relative to the sweep folder, so the folder can move (or
+ * be mounted elsewhere on a cluster node) and still resume.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { resolveTrainConfig, type TrainConfig } from '../train/config.ts';
+import { checkRunName } from '../train/run-dir.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import type { BackendName } from '../backend/device.ts';
+import { PRESET_NAMES, type Experiment, type PresetName, type ResolvedRun, type Schedule, type SweepFile } from './types.ts';
+
+/** Keys a sweep sets itself, which run overrides must not. */
+const SWEEP_OWNED = ['name', 'outDir', 'steps', 'seed', 'backend'] as const;
+
+export function checkPreset(preset: string): PresetName {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new Error(`unknown preset '${preset}' (presets: ${PRESET_NAMES.join(', ')})`);
+  return preset as PresetName;
+}
+
+export interface ResolveOptions {
+  /** Base config of the preset (model size, schedule, …), below the experiment's own base. */
+  presetBase: Partial<TrainConfig>;
+  /** Steps when no budget sets them. */
+  steps: number;
+  schedule: Schedule;
+  budgetMinutes?: number | null;
+  backend: BackendName;
+}
+
+/** Resolves every run's full config (checked) and the definition key. Steps are filled in later when a budget sets them. */
+export function resolveSweep(exp: Experiment, preset: PresetName, o: ResolveOptions): SweepFile {
+  const def = exp.sweep(preset);
+  if (def.runs.length === 0) throw new Error(`experiment '${exp.name}' defines no runs for preset '${preset}'`);
+  const ids = new Set<string>();
+  const runs: ResolvedRun[] = def.runs.map((r) => {
+    checkRunName(r.id);
+    if (ids.has(r.id)) throw new Error(`experiment '${exp.name}': run id '${r.id}' is used twice`);
+    ids.add(r.id);
+    for (const k of SWEEP_OWNED) if (k in r.config || k in def.base) throw new Error(`experiment '${exp.name}', run '${r.id}': '${k}' is set by the sweep, not by a run`);
+    const config = resolveTrainConfig(
+      { source: `preset ${preset}`, values: o.presetBase },
+      { source: `experiment ${exp.name}`, values: def.base },
+      { source: `experiment ${exp.name}, run ${r.id}`, values: r.config },
+      { source: 'sweep', values: { name: r.id, outDir: 'runs', seed: r.seed, backend: o.backend, progress: 'lines' } },
+    );
+    return { ...r, config };
+  });
+  const budgetMinutes = o.budgetMinutes ?? null;
+  const key = definitionKey(exp.name, preset, budgetMinutes, runs);
+  const sweep: SweepFile = {
+    format: 'switchyard-sweep-1', experiment: exp.name, preset, key, created: new Date().toISOString(), budgetMinutes,
+    steps: o.steps, stepsFrom: { kind: 'preset' }, schedule: o.schedule, snapshots: def.snapshots ?? 0, runs,
+  };
+  return withSteps(sweep, o.steps);
+}
+
+/**
+ * The sweep with every run set to `steps`, and what depends on it: evaluations evenly spaced
+ * (checkpoints with them), warm-up as a fraction, routing snapshots evenly spaced.
+ */
+export function withSteps(sweep: SweepFile, steps: number): SweepFile {
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be an integer ≥ 1, got ${steps}`);
+  const evalEvery = Math.max(1, Math.ceil(steps / sweep.schedule.evalPoints));
+  const runs = sweep.runs.map((r) => ({
+    ...r,
+    config: resolveTrainConfig({
+      source: `sweep ${sweep.experiment}, run ${r.id}`,
+      values: {
+        ...r.config,
+        steps,
+        evalEvery,
+        checkpointEvery: evalEvery,
+        warmupSteps: Math.round(steps * sweep.schedule.warmupFraction),
+        routingEvery: sweep.snapshots > 0 ? Math.max(1, Math.ceil(steps / sweep.snapshots)) : 0,
+      },
+    }),
+  }));
+  return { ...sweep, steps, runs };
+}
+
+/** Hash of what defines the comparison: every run's config and labels, without steps, place or backend. */
+export function definitionKey(experiment: string, preset: string, budgetMinutes: number | null, runs: ResolvedRun[]): string {
+  const strip = (c: TrainConfig) => Object.fromEntries(Object.entries(c).filter(([k]) => !['steps', 'outDir', 'backend', 'progress', 'evalEvery', 'checkpointEvery', 'routingEvery'].includes(k)));
+  const text = JSON.stringify({ experiment, preset, budgetMinutes, runs: runs.map((r) => ({ id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: strip(r.config) })) });
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+/** `<results>/<experiment>/<preset>-<id or key>`. */
+export function sweepDir(resultsRoot: string, sweep: Pick<SweepFile, 'experiment' | 'preset' | 'key'>, id?: string): string {
+  if (id !== undefined) checkRunName(id);
+  return resolve(resultsRoot, sweep.experiment, `${sweep.preset}-${id ?? sweep.key}`);
+}
+
+/** Reads `sweep.json`; throws naming the file when it is missing or not a sweep. */
+export function readSweep(dir: string): SweepFile {
+  const path = join(dir, 'sweep.json');
+  if (!existsSync(path)) throw new Error(`${dir} is not a sweep folder (no sweep.json)`);
+  let s: SweepFile;
+  try {
+    s = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path} is unreadable (${(err as Error).message})`);
+  }
+  if (s?.format !== 'switchyard-sweep-1' || !Array.isArray(s.runs)) throw new Error(`${path} is not a Switchyard sweep file`);
+  return s;
+}
+
+export function writeSweep(dir: string, sweep: SweepFile): void {
+  writeJsonAtomic(join(dir, 'sweep.json'), sweep);
+}
+
+/** The config of run `index`, placed in the sweep folder and on the given backend. */
+export function runConfig(dir: string, sweep: SweepFile, index: number, backend?: BackendName): TrainConfig {
+  if (!Number.isInteger(index) || index < 0 || index >= sweep.runs.length) {
+    throw new Error(`run index ${index} is out of range: the sweep in ${dir} has runs 0..${sweep.runs.length - 1}`);
+  }
+  const r = sweep.runs[index];
+  return { ...r.config, outDir: join(dir, 'runs'), steps: sweep.steps, ...(backend ? { backend } : {}) };
+}
