@@ -74,7 +74,7 @@ export async function checkPage(browser: Browser, file: string, opts: { timeoutM
       .waitForFunction(
         () => [...document.querySelectorAll('.switchyard-plot')].every((el) => el.querySelector('.main-svg') !== null),
         undefined,
-        { timeout: opts.timeoutMs ?? 60_000, polling: 200 },
+        { timeout: opts.timeoutMs ?? 30_000, polling: 200 },
       )
       .catch(() => undefined); // reported per plot below
     out.plots = await page.evaluate(() =>
