@@ -18,11 +18,11 @@
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../kernel-lib/util/atomic.ts';
 import { projectRoot } from '../kernel-lib/util/project-root.ts';
-import { staleInputs } from '../kernel-lib/util/build-freshness.ts';
+import { staleInputs, tsFiles } from '../kernel-lib/util/build-freshness.ts';
 
 const ROOT = projectRoot(import.meta.url);
 const DIST = join(ROOT, 'dist');
@@ -64,7 +64,7 @@ function declarations(): void {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`build: tsc (declarations) failed:\n${r.stdout}${r.stderr}`);
   }
-  for (const file of walk(tmp)) {
+  for (const file of tsFiles(tmp)) {
     if (!file.endsWith('.d.ts')) continue;
     const text = readFileSync(file, 'utf8');
     const fixed = text.replace(/(['"])(\.\.?\/[^'"]*?)\.ts\1/g, '$1$2.js$1');
@@ -72,14 +72,6 @@ function declarations(): void {
   }
   rmSync(join(DIST, 'types'), { recursive: true, force: true });
   renameSync(tmp, join(DIST, 'types'));
-}
-
-function* walk(dir: string): Generator<string> {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(p);
-    else yield p;
-  }
 }
 
 /** Links notebooks/node_modules/switchyard to the project (a relative link). */

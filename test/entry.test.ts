@@ -7,10 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { staleInputs } from '../kernel-lib/util/build-freshness.ts';
+import { staleInputs, tsFiles } from '../kernel-lib/util/build-freshness.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -111,8 +111,7 @@ describe("the 'switchyard' entry", () => {
   });
 
   test('declarations use .js specifiers only (node10 cannot read .ts ones)', () => {
-    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
-    const offenders = walk(join(ROOT, 'dist', 'types')).filter((f) => /(['"])\.\.?\/[^'"]*\.ts\1/.test(readFileSync(f, 'utf8')));
+    const offenders = [...tsFiles(join(ROOT, 'dist', 'types'))].filter((f) => /(['"])\.\.?\/[^'"]*\.ts\1/.test(readFileSync(f, 'utf8')));
     assert.deepEqual(offenders, []);
   });
 

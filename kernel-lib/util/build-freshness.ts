@@ -23,7 +23,7 @@ export function staleInputs(root: string, limit = 5): string[] {
   const built = Math.min(...outputs.map((p) => statSync(p).mtimeMs));
   const newer: string[] = [];
   for (const input of BUILD_INPUTS) {
-    for (const file of files(join(root, input))) {
+    for (const file of tsFiles(join(root, input))) {
       if (statSync(file).mtimeMs > built) newer.push(relative(root, file));
       if (newer.length >= limit) return newer;
     }
@@ -31,7 +31,8 @@ export function staleInputs(root: string, limit = 5): string[] {
   return newer;
 }
 
-function* files(path: string): Generator<string> {
+/** `path` itself if it is a file, else every `.ts` file under it (none if it does not exist). */
+export function* tsFiles(path: string): Generator<string> {
   if (!existsSync(path)) return;
   if (!statSync(path).isDirectory()) {
     yield path;
@@ -39,7 +40,7 @@ function* files(path: string): Generator<string> {
   }
   for (const e of readdirSync(path, { withFileTypes: true })) {
     const p = join(path, e.name);
-    if (e.isDirectory()) yield* files(p);
+    if (e.isDirectory()) yield* tsFiles(p);
     else if (e.name.endsWith('.ts')) yield p;
   }
 }
