@@ -20,6 +20,18 @@ const DEBIAN_TEMPLATE_FILES = 'file:///usr/share/javascript/';
 
 const notebooks = readdirSync(join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
 
+/** Asserts two texts are the same but for numbers that differ by at most 1e-3 relative (float rounding across backends). */
+function assertSameNumbers(got: string, want: string): void {
+  const split = (t: string) => t.split(/(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)/);
+  const g = split(got);
+  const w = split(want);
+  assert.equal(g.length, w.length, `different shape:\n${got}\n---\n${want}`);
+  g.forEach((part, i) => {
+    if (i % 2 === 0) assert.equal(part, w[i], `text differs:\n${got}\n---\n${want}`);
+    else assert.ok(Math.abs(Number(part) - Number(w[i])) <= 1e-3 * Math.max(1, Math.abs(Number(w[i]))), `${part} vs ${w[i]}:\n${got}\n---\n${want}`);
+  });
+}
+
 /** Asserts a run succeeded and its export drew every figure offline; returns the page check. */
 async function assertRunAndExport(browser: Browser, name: string, run: ExecutedNotebook, html: string): Promise<PageCheck> {
   assert.ok(run.ok, `${name} failed on the tslab kernel:\n${run.stderr}`);
@@ -42,6 +54,8 @@ describe('notebooks', () => {
   let browser: Browser;
   let jupyterPath: string;
   const out = mkdtempSync(join(tmpdir(), 'switchyard-notebooks-'));
+  /** Executed notebooks by file name, for comparisons across backends. */
+  const runs = new Map<string, ExecutedNotebook>();
 
   before(async () => {
     requireJupyter();
@@ -63,12 +77,38 @@ describe('notebooks', () => {
       const name = basename(nb, '.ipynb');
       const html = join(out, `${name}.html`);
       const run = runNotebook(join(ROOT, 'notebooks', nb), { jupyterPath, outIpynb: join(out, nb), outHtml: html });
+      runs.set(nb, run);
       const page = await assertRunAndExport(browser, nb, run, html);
       const text = run.outputs.map(outputText).join('');
       assert.match(text, /backend \w+ on /, `${nb} does not say which backend and device ran`);
       t.diagnostic(`${nb}: ${run.seconds.toFixed(1)} s on the kernel, ${page.plots.length} figures drawn`);
     });
   }
+
+  test('00-switch-layer also runs on WebGPU (asynchronous reads only), routing as on the default backend', (t) => {
+    const nb = '00-switch-layer.ipynb';
+    const base = runs.get(nb) ?? runNotebook(join(ROOT, 'notebooks', nb), { jupyterPath, outIpynb: join(out, nb), outHtml: join(out, '00.html') });
+    const run = runNotebook(join(ROOT, 'notebooks', nb), {
+      jupyterPath,
+      outIpynb: join(out, '00-webgpu.ipynb'),
+      outHtml: join(out, '00-webgpu.html'),
+      env: { SWITCHYARD_ALLOW_SOFTWARE_GPU: '1' }, // 'auto' then takes a software adapter too (lavapipe in CI)
+    });
+    assert.ok(run.ok, `00-switch-layer failed on webgpu:\n${run.stderr}`);
+    const text = run.outputs.map(outputText).join('');
+    assert.match(text, /backend webgpu on /);
+    // Every routing decision (counts, capacities, drops) as the default backend made them; losses agree to display precision.
+    const tables = (r: ExecutedNotebook) => r.outputs.filter((o) => String(o.data?.['text/html'] ?? '').includes('switchyard-table')).map((o) => String(o.data?.['text/plain']));
+    const capacityLine = (r: ExecutedNotebook) => r.outputs.map(outputText).join('').match(/capacity C = .*/)?.[0];
+    assert.ok(capacityLine(base), 'the default run printed no capacity line');
+    assert.equal(capacityLine(run), capacityLine(base));
+    const a = tables(run);
+    const b = tables(base);
+    assert.equal(a.length, b.length);
+    a.forEach((tab, i) => assertSameNumbers(tab, b[i]));
+    assert.match(text, /tensors: 0 now, 0 at the start/);
+    t.diagnostic(`00-switch-layer on webgpu: ${run.seconds.toFixed(1)} s`);
+  });
 
   test("README's ts examples run in order in one tslab notebook, leave no tensor, and draw their figure", async (t) => {
     const blocks = tsBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));

@@ -46,14 +46,17 @@ export interface ExecutedNotebook {
 }
 
 /** Executes `notebook` (kernel cwd: `cwd`), writing the executed copy and its HTML export. */
-export function runNotebook(notebook: string, opts: { jupyterPath: string; outIpynb: string; outHtml: string; cwd?: string; timeoutSec?: number }): ExecutedNotebook {
+export function runNotebook(
+  notebook: string,
+  opts: { jupyterPath: string; outIpynb: string; outHtml: string; cwd?: string; timeoutSec?: number; env?: Record<string, string> },
+): ExecutedNotebook {
   const t0 = Date.now();
   const args = [join(ROOT, 'scripts', 'run-notebook.py'), notebook, '--out-ipynb', opts.outIpynb, '--out-html', opts.outHtml, '--timeout', String(opts.timeoutSec ?? 600)];
   if (opts.cwd) args.push('--cwd', opts.cwd);
   const r = spawnSync(PYTHON, args, {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, JUPYTER_PATH: opts.jupyterPath, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    env: { ...process.env, JUPYTER_PATH: opts.jupyterPath, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...opts.env },
     maxBuffer: 64 * 1024 * 1024,
   });
   const seconds = (Date.now() - t0) / 1000;
