@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'results/**', 'runs/**', '.gpu/**', '.cache/**', 'notebooks/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'results/**', 'runs/**', '.gpu/**', '.cache/**', 'notebooks/**', 'dist/**', '.jupyter/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,11 @@
  *
  * Letters used in shapes: T tokens, D model, F hidden, E experts, C capacity, k choices.
  */
+import { warnIfStaleBuild } from './util/build-freshness.ts';
+import { projectRoot } from './util/project-root.ts';
+
+// A notebook must not run an old build silently: the bundle warns when its sources are newer.
+warnIfStaleBuild(import.meta.url, projectRoot(import.meta.url));
 
 // Backend selection and the device a run ran on.
 export * from './backend/index.ts';

@@ -8,15 +8,21 @@
  *    so there is one copy of the library per process whichever way it is loaded.
  * 2. dist/types/: declarations (tsc), relative `.ts` specifiers rewritten to `.js`, which
  *    TypeScript's node10 resolution (tslab's) and NodeNext both read.
- * 3. node_modules/switchyard: a link to the project, so `'switchyard'` resolves from anywhere in
- *    it (notebooks/, scripts, tests) for Node and for TypeScript.
+ * 3. notebooks/node_modules/switchyard: a link to the project, for tslab's TypeScript (node10
+ *    resolution reads packages from node_modules only). Node, tsx and tsc (NodeNext) need no
+ *    link: inside the project they resolve `'switchyard'` to the project itself through its
+ *    package.json `exports` (self-reference). The link lives outside the root node_modules,
+ *    which npm prunes of anything it did not install.
+ *
+ * `--if-stale` builds only when a build input is newer than the outputs (`npm run lab`).
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../kernel-lib/util/atomic.ts';
 import { projectRoot } from '../kernel-lib/util/project-root.ts';
+import { staleInputs, tsFiles } from '../kernel-lib/util/build-freshness.ts';
 
 const ROOT = projectRoot(import.meta.url);
 const DIST = join(ROOT, 'dist');
@@ -58,7 +64,7 @@ function declarations(): void {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`build: tsc (declarations) failed:\n${r.stdout}${r.stderr}`);
   }
-  for (const file of walk(tmp)) {
+  for (const file of tsFiles(tmp)) {
     if (!file.endsWith('.d.ts')) continue;
     const text = readFileSync(file, 'utf8');
     const fixed = text.replace(/(['"])(\.\.?\/[^'"]*?)\.ts\1/g, '$1$2.js$1');
@@ -68,37 +74,31 @@ function declarations(): void {
   renameSync(tmp, join(DIST, 'types'));
 }
 
-function* walk(dir: string): Generator<string> {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(p);
-    else yield p;
-  }
-}
-
-/**
- * Links node_modules/switchyard to the project (relative link). Nothing to do when the project is
- * itself installed as a package (it then is node_modules/switchyard).
- */
-function linkSelf(): void {
-  if (dirname(ROOT).endsWith('node_modules')) return;
-  const link = join(ROOT, 'node_modules', 'switchyard');
-  const target = relative(dirname(link), ROOT) || '.';
+/** Links notebooks/node_modules/switchyard to the project (a relative link). */
+function linkForNotebooks(root: string = ROOT): void {
+  const link = join(root, 'notebooks', 'node_modules', 'switchyard');
+  const target = relative(dirname(link), root);
   let current: string | null = null;
   try {
-    if (lstatSync(link).isSymbolicLink()) current = readlinkSync(link);
-    else throw new Error(`build: ${link} exists and is not a link to the project; remove it and run \`npm run build\``);
+    if (!lstatSync(link).isSymbolicLink()) throw new Error(`build: ${link} exists and is not a link to the project; remove it and run \`npm run build\``);
+    current = readlinkSync(link);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (current === target) return;
   if (current !== null) rmSync(link);
+  mkdirSync(dirname(link), { recursive: true });
   symlinkSync(target, link, 'junction');
-  log(`linked ${relative(ROOT, link)} -> ${target}`);
+  log(`linked ${relative(root, link)} -> ${target}`);
 }
 
 const t0 = Date.now();
-await bundle();
-declarations();
-linkSelf();
-log(`dist/switchyard.cjs and dist/types/ built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const stale = staleInputs(ROOT);
+if (process.argv.includes('--if-stale') && stale.length === 0) {
+  log('dist/ is up to date');
+} else {
+  await bundle();
+  declarations();
+  log(`dist/switchyard.cjs and dist/types/ built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+linkForNotebooks();

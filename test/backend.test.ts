@@ -15,13 +15,15 @@ import {
   type DeviceInfo,
 } from '../kernel-lib/backend/index.ts';
 
-/** Whether a tfjs-node package is resolvable here (it is not installed in this project by default). */
+/**
+ * Whether a tfjs-node package is installed here (it is not by default). A package under that name
+ * that is another one (danfojs-node's alias of @tensorflow/tfjs, see package.json overrides) does not count.
+ */
 function tfjsNodeInstalled(): boolean {
   const require = createRequire(import.meta.url);
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
-      require.resolve(pkg);
-      return true;
+      if ((require(`${pkg}/package.json`) as { name?: string }).name === pkg) return true;
     } catch {
       // not installed
     }

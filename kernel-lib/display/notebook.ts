@@ -12,7 +12,7 @@ import type { DataFrame } from 'danfojs-node';
 import { currentDevice } from '../backend/index.ts';
 import type { DeviceInfo } from '../backend/device.ts';
 import type { Figure, Table } from '../report/types.ts';
-import { isDataFrame, tableFromDataFrame, toDataFrame } from './dataframe.ts';
+import { isDataFrame, tableFromDataFrame } from './dataframe.ts';
 import { deviceHtml, deviceText } from './device.ts';
 import { newDisplayId, sendDisplay } from './kernel.ts';
 import { PLOTLY_MIME, figureHtml, plotlyLoaderHtml, plotlySpec } from './plotly.ts';
@@ -42,14 +42,13 @@ export function showFigure(fig: Figure): void {
 }
 
 /**
- * Shows a table (a {@link Table} or a danfojs DataFrame) as an HTML table.
- * @returns the table as a DataFrame, for further work (`df.describe()`, `df.groupby(…)`).
+ * Shows a table (a {@link Table} or a danfojs DataFrame) as an HTML table. For the DataFrame of
+ * a Table (`df.describe()`, `df.groupby(…)`), call `toDataFrame(table)`. Returns nothing, so a
+ * call at the end of a cell prints nothing more.
  */
-export function showTable(table: Table | DataFrame, meta: { id?: string; title?: string } = {}): DataFrame {
+export function showTable(table: Table | DataFrame, meta: { id?: string; title?: string } = {}): void {
   const t = isDataFrame(table) ? tableFromDataFrame(table, { id: meta.id ?? 'table', title: meta.title ?? '' }) : table;
-  const df = isDataFrame(table) ? table : toDataFrame(t);
   sendDisplay({ 'text/html': tableHtml(t), 'text/plain': tableText(t) });
-  return df;
 }
 
 /**

@@ -28,12 +28,12 @@ export function checkTable(table: Table): void {
 
 /**
  * The table as an HTML `<table>` with its title as caption and its note below. Numeric columns
- * are right-aligned. `cellHtml` may replace a cell's HTML (e.g. a coloured verdict).
+ * are right-aligned, others left-aligned (front ends' own styles differ). `cellHtml` may replace a cell's HTML (e.g. a coloured verdict).
  */
 export function tableHtml(table: Table, cellHtml?: (value: Cell, column: string) => string | undefined): string {
   checkTable(table);
   const numeric = table.columns.map((_, j) => table.rows.length > 0 && table.rows.every((r) => r[j] === null || typeof r[j] === 'number'));
-  const align = (j: number) => (numeric[j] ? ' style="text-align:right"' : '');
+  const align = (j: number) => ` style="text-align:${numeric[j] ? 'right' : 'left'}"`;
   const head = table.columns.map((c, j) => `<th${align(j)}>${escapeHtml(c)}</th>`).join('');
   const body = table.rows
     .map((row) => `<tr>${row.map((v, j) => `<td${align(j)}>${cellHtml?.(v, table.columns[j]) ?? escapeHtml(formatCell(v))}</td>`).join('')}</tr>`)
