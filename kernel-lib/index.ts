@@ -60,3 +60,20 @@ export * from './display/index.ts';
 // Paths and files.
 export { projectRoot } from './util/project-root.ts';
 export { writeFileAtomic, writeJsonAtomic } from './util/atomic.ts';
+
+// The paper's experiments, and the machinery to run sweeps and build their reports.
+export { EXPERIMENTS, getExperiment, runExperiment, PRESETS } from '../experiments/index.ts';
+export { runExperimentSweep, latestFinishedSweep, defaultResultsRoot, defaultJobs } from './exp/orchestrate.ts';
+export type { ExperimentOptions, ExperimentRun } from './exp/orchestrate.ts';
+export { buildReport, loadReport } from './exp/report.ts';
+export type { BuiltReport } from './exp/report.ts';
+export { loadRuns } from './exp/records.ts';
+export { readSweep } from './exp/sweep-file.ts';
+export type { RunProgress, RunState } from './exp/runner.ts';
+export { PRESET_NAMES } from './exp/types.ts';
+export type { Analysis, Experiment, LoadedRun, PresetDef, PresetName, SweepDef, SweepFile, SweepRun } from './exp/types.ts';
+export { compare, normalizedMutualInformation, slopeOf, summarize, verdictGreater } from './exp/stats.ts';
+export type { Comparison, Summary } from './exp/stats.ts';
+export { barFigure, heatmapFigure, lineFigure } from './exp/plots.ts';
+export { readRoutingSnapshot, readRoutingTokens, routingSteps } from './train/routing-dump.ts';
+export type { RoutingSnapshot, RoutingTokens } from './train/routing-dump.ts';

@@ -70,6 +70,9 @@ function declarations(): void {
     const fixed = text.replace(/(['"])(\.\.?\/[^'"]*?)\.ts\1/g, '$1$2.js$1');
     if (fixed !== text) writeFileSync(file, fixed);
   }
+  // The entry's declarations sit at kernel-lib/index.d.ts (the root is the project: the library
+  // re-exports experiments/); index.d.ts points there.
+  writeFileSync(join(tmp, 'index.d.ts'), "export * from './kernel-lib/index.js';\n");
   rmSync(join(DIST, 'types'), { recursive: true, force: true });
   renameSync(tmp, join(DIST, 'types'));
 }

@@ -9,7 +9,7 @@ import { useBackend, BACKEND_NAMES, type ConcreteBackend } from '../backend/inde
 import { loadCorpus } from '../data/index.ts';
 import { timeTrainSteps } from '../exp/budget.ts';
 import { buildReport } from '../exp/report.ts';
-import type { RunProgress } from '../exp/runner.ts';
+import { sweepProgressDisplay } from '../display/sweep.ts';
 import { readSweep, runConfig } from '../exp/sweep-file.ts';
 import { PRESET_NAMES } from '../exp/types.ts';
 import { train, TrainingDiverged } from '../train/trainer.ts';
@@ -41,25 +41,6 @@ function listText(): string {
   const exps = Object.values(EXPERIMENTS).map((e) => `  ${e.name.padEnd(16)} ${e.title}`);
   const presets = PRESET_NAMES.map((p) => `  ${p.padEnd(16)} ${PRESETS[p].description} (${PRESETS[p].minutes})`);
   return `experiments:\n${exps.join('\n')}\n\npresets:\n${presets.join('\n')}\n`;
-}
-
-/** One line per state change (and progress at most every few seconds) on stderr. */
-function progressReporter(name: string): (runs: readonly RunProgress[]) => void {
-  let last = '';
-  let lastAt = 0;
-  return (runs) => {
-    const count = (s: RunProgress['state']) => runs.filter((r) => r.state === s).length;
-    const running = runs.filter((r) => r.state === 'running').map((r) => `${r.id} ${r.step}/${r.steps}`);
-    const states = `${count('completed') + count('skipped')}/${runs.length} done${count('skipped') ? ` (${count('skipped')} already)` : ''}${count('diverged') ? `, ${count('diverged')} diverged` : ''}${count('failed') ? `, ${count('failed')} failed` : ''}`;
-    const line = `${name}: ${states}${running.length ? `; running ${running.join(', ')}` : ''}`;
-    const now = Date.now();
-    const changedState = line.split(';')[0] !== last.split(';')[0];
-    if (line !== last && (changedState || now - lastAt > 5000)) {
-      log(line);
-      last = line;
-      lastAt = now;
-    }
-  };
 }
 
 async function runOne(positional: string[], o: Record<string, unknown>, calibrate: boolean): Promise<number> {
@@ -128,7 +109,7 @@ export async function expCommand(args: string[]): Promise<number> {
       resultsRoot: o.results as string | undefined,
       id: o.id as string | undefined,
       backend: o.backend as (typeof BACKEND_NAMES)[number] | undefined,
-      onUpdate: progressReporter(`${name}/${o.preset}`),
+      onUpdate: sweepProgressDisplay(`${name}/${o.preset}`).update,
       signal: stop.signal,
     });
     for (const f of r.outcome.failed) log(`run ${f.id} failed (exit ${f.code}); see ${r.dir}/logs/${f.id}.log`);

@@ -5,9 +5,8 @@
  */
 import { EXPERIMENTS, runExperiment } from '../../experiments/index.ts';
 import { backendFromEnv, describeDevice, useBackend } from '../backend/index.ts';
-import { log } from './common.ts';
+import { sweepProgressDisplay } from '../display/sweep.ts';
 import { stopOnSignals } from './signals.ts';
-import type { RunProgress } from '../exp/runner.ts';
 
 export async function startCommand(o: Record<string, unknown>): Promise<number> {
   const device = await useBackend((o.backend as string | undefined) ?? backendFromEnv());
@@ -19,13 +18,7 @@ export async function startCommand(o: Record<string, unknown>): Promise<number> 
   try {
     for (const exp of Object.values(EXPERIMENTS)) {
       const t0 = Date.now();
-      let lastLine = '';
-      const onUpdate = (runs: readonly RunProgress[]) => {
-        const finished = runs.filter((r) => !['queued', 'running'].includes(r.state)).length;
-        const line = `${exp.name}: ${finished}/${runs.length} runs`;
-        if (line !== lastLine) log((lastLine = line));
-      };
-      const r = await runExperiment(exp.name, { preset: 'quick', backend: device.backend, onUpdate, signal: stop.signal });
+      const r = await runExperiment(exp.name, { preset: 'quick', backend: device.backend, onUpdate: sweepProgressDisplay(exp.name).update, signal: stop.signal });
       if (r.outcome.interrupted) return stop.exitCode() ?? 130;
       const count = (v: string) => r.doc.claims.filter((c) => c.verdict === v).length;
       const verdicts = `${r.doc.claims.length} claims: ${count('yes')} reproduced, ${count('no')} not, ${count('inconclusive')} inconclusive`;

@@ -9,3 +9,5 @@ export { deviceHtml, deviceText, deviceKind } from './device.ts';
 export { escapeHtml } from './html.ts';
 export { inKernel, sendDisplay } from './kernel.ts';
 export type { MimeBundle } from './kernel.ts';
+export { sweepProgressDisplay, sweepProgressLine, showClaims, showReport } from './sweep.ts';
+export type { SweepProgressDisplay } from './sweep.ts';

@@ -3,6 +3,7 @@
  * directories. Runs that are missing or failed are named in the report and on stderr; the rest
  * is analysed as it is. Writes `summary.csv`, `report.html`, `report.json`, figures and tables.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DeviceInfo } from '../backend/device.ts';
@@ -75,4 +76,14 @@ export async function buildReport(exp: Experiment, dir: string): Promise<BuiltRe
   writeFileAtomic(summaryCsv, tableCsv(analysis.summary));
   const written = writeReport(dir, doc);
   return { doc, written, summaryCsv, runs };
+}
+
+/** The report a sweep folder holds (`report.json`), as built last; throws naming the folder when it has none. */
+export function loadReport(dir: string): ReportDoc {
+  const path = join(dir, 'report.json');
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ReportDoc;
+  } catch (err) {
+    throw new Error(`no readable report in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); build it with: switchyard report ${dir}`);
+  }
 }

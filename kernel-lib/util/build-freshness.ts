@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Files and folders (relative to the project root) the build reads. */
-export const BUILD_INPUTS = ['kernel-lib', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts'];
+export const BUILD_INPUTS = ['kernel-lib', 'experiments', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts'];
 
 /** The build outputs whose age is compared. */
 export const BUILD_OUTPUTS = ['dist/switchyard.cjs', 'dist/types/index.d.ts'];
