@@ -12,9 +12,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { EXPERIMENTS, runExperiment } from '../experiments/index.ts';
+import { EXPERIMENTS, PRESETS, runExperiment } from '../experiments/index.ts';
 import { latestFinishedSweep } from '../kernel-lib/exp/orchestrate.ts';
-import { readSweep } from '../kernel-lib/exp/sweep-file.ts';
+import { readSweep, resolveSweep } from '../kernel-lib/exp/sweep-file.ts';
+import { PRESET_NAMES } from '../kernel-lib/exp/types.ts';
 import type { ExperimentRun } from '../kernel-lib/exp/orchestrate.ts';
 import type { RunProgress } from '../kernel-lib/exp/runner.ts';
 import { ROOT, cliSync, startCli } from './helpers/proc.ts';
@@ -182,6 +183,24 @@ function cpDir(src: string, dest: string, skip: (rel: string) => boolean, rel = 
     else writeFileSync(join(dest, r), readFileSync(join(src, r)));
   }
 }
+
+describe('every preset of every experiment', () => {
+  test('resolves to valid configs: unique run ids, one step count, seeds per group, the preset\'s model', () => {
+    for (const exp of Object.values(EXPERIMENTS)) {
+      for (const preset of PRESET_NAMES) {
+        const s = resolveSweep(exp, preset, { presetBase: PRESETS[preset].base, steps: PRESETS[preset].steps, schedule: PRESETS[preset].schedule, backend: 'wasm' });
+        const where = `${exp.name} at ${preset}`;
+        assert.equal(new Set(s.runs.map((r) => r.id)).size, s.runs.length, `${where}: run ids repeat`);
+        assert.ok(s.runs.every((r) => r.config.steps === s.steps && r.config.dModel === PRESETS[preset].base.dModel), where);
+        const groups = new Map<string, number[]>();
+        for (const r of s.runs) groups.set(r.group, [...(groups.get(r.group) ?? []), r.seed]);
+        for (const [g, seeds] of groups) assert.deepEqual(seeds, PRESETS[preset].seeds, `${where}: group ${g}`);
+        const evals = Math.ceil(s.steps / s.runs[0].config.evalEvery);
+        assert.equal(evals, PRESETS[preset].schedule.evalPoints, `${where}: evaluations`);
+      }
+    }
+  });
+});
 
 describe('experiment input and stops', () => {
   const refused = (args: string[], re: RegExp) => {

@@ -25,5 +25,5 @@ export function sweep(preset: PresetName): SweepDef {
       runs.push(...seeded(preset, `${model}-${cfName(cf)}`, { router: model, capacityFactor: cf }, { router, k: router === 'topk' ? 2 : 1, capacityFactor: cf }));
     }
   }
-  return { base: { numExperts: CAPACITY_EXPERTS[preset], evalCapacityFactor: 2.0 }, runs };
+  return { base: { numExperts: CAPACITY_EXPERTS[preset], evalCapacityFactor: 2.0 }, runs, steps: { quick: undefined, cpu: 800, gpu: 1200 }[preset] };
 }

@@ -18,5 +18,5 @@ export function sweep(preset: PresetName): SweepDef {
   for (const a of BALANCE_COEFS[preset]) runs.push(...seeded(preset, `top1-a${a}`, { router: 'top1', balanceCoef: a }, { router: 'top1', balanceCoef: a }));
   runs.push(...seeded(preset, 'top2-a0.01', { router: 'top2', balanceCoef: 1e-2 }, { router: 'topk', k: 2, balanceCoef: 1e-2 }));
   runs.push(...seeded(preset, 'expert-choice', { router: 'expert-choice', balanceCoef: null }, { router: 'expert-choice', allowExpertChoice: true }));
-  return { base: { numExperts: ROUTING_EXPERTS[preset] }, runs };
+  return { base: { numExperts: ROUTING_EXPERTS[preset] }, runs, steps: { quick: undefined, cpu: 1600, gpu: 1200 }[preset] };
 }

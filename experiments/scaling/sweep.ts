@@ -6,9 +6,12 @@ import { PRESETS } from '../presets.ts';
 /** Expert counts per preset (the paper's 2 … 64 where the budget allows). */
 export const SCALING_EXPERTS: Record<PresetName, number[]> = {
   quick: [2, 8],
-  cpu: [2, 8, 32],
+  cpu: [4, 16, 64],
   gpu: [2, 4, 8, 16, 32, 64],
 };
+
+/** Steps per preset: 24 runs at cpu fit about 55 minutes on 4 cores (measured step times, README). */
+export const SCALING_STEPS: Record<PresetName, number | undefined> = { quick: undefined, cpu: 1400, gpu: 1500 };
 
 export function sweep(preset: PresetName): SweepDef {
   const runs: SweepRun[] = [
@@ -19,7 +22,7 @@ export function sweep(preset: PresetName): SweepDef {
     runs.push(...seeded(preset, `switch-e${E}`, { model: 'switch', experts: E }, { router: 'top1', numExperts: E }));
     runs.push(...seeded(preset, `top2-e${E}`, { model: 'top2', experts: E }, { router: 'topk', k: 2, numExperts: E }));
   }
-  return { base: {}, runs };
+  return { base: {}, runs, steps: SCALING_STEPS[preset] };
 }
 
 const dFfOf = (preset: PresetName) => PRESETS[preset].base.dFf ?? 512;

@@ -10,5 +10,5 @@ export const SNAPSHOTS: Record<PresetName, number> = { quick: 3, cpu: 8, gpu: 10
 
 export function sweep(preset: PresetName): SweepDef {
   const E = SPECIALIZATION_EXPERTS[preset];
-  return { base: { router: 'top1', numExperts: E }, runs: seeded(preset, `switch-e${E}`, { model: 'switch', experts: E }, {}), snapshots: SNAPSHOTS[preset] };
+  return { base: { router: 'top1', numExperts: E }, runs: seeded(preset, `switch-e${E}`, { model: 'switch', experts: E }, {}), snapshots: SNAPSHOTS[preset], steps: { quick: undefined, cpu: 3000, gpu: 2000 }[preset] };
 }

@@ -15,5 +15,5 @@ export function sweep(preset: PresetName): SweepDef {
       runs.push(...seeded(preset, `init${initScale}-${routerDtype}`, { initScale, routerDtype }, { initScale, routerDtype }));
     }
   }
-  return { base: { router: 'top1', numExperts: STABILITY_EXPERTS[preset], zCoef: 0, gradClip: 0 }, runs };
+  return { base: { router: 'top1', numExperts: STABILITY_EXPERTS[preset], zCoef: 0, gradClip: 0 }, runs, steps: { quick: undefined, cpu: 2500, gpu: 1200 }[preset] };
 }
