@@ -11,6 +11,7 @@ import os from 'node:os';
 import { BACKEND_NAMES, type BackendName, type ConcreteBackend, type DeviceInfo, describeDevice } from './device.ts';
 import { activateWebGpu, probeWebGpu } from './webgpu.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
+import { registerWebGpuMoeKernels } from './webgpu-moe-kernels.ts';
 import { log } from '../util/log.ts';
 import { loadTensorflowBinding, TENSORFLOW_INSTALL_HINT } from './tensorflow.ts';
 
@@ -86,6 +87,7 @@ async function activate(backend: ConcreteBackend, requested: BackendName, skippe
         throw new Error(`only a software adapter (${a.description || a.device}); set SWITCHYARD_ALLOW_SOFTWARE_GPU=1 or --backend webgpu to use it`);
       }
       await activateWebGpu();
+      registerWebGpuMoeKernels(a.software);
       const device = a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ') || 'unknown WebGPU adapter';
       return { ...base, device, gpu: !a.software, softwareGpu: a.software, details: { vendor: a.vendor, architecture: a.architecture, adapter: a.device } };
     }
