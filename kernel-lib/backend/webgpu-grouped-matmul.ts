@@ -185,16 +185,20 @@ function tiledCode(s: GroupedMatMulSpec): string {
         : 'if (t < uniforms.K && n < uniforms.N) { return B[(e * uniforms.N + n) * uniforms.K + t]; } return 0.0;';
     depth = 'uniforms.K';
   }
-  // seg = (segStart, segEnd, rowBase) of the workgroup's expert, shared from invocation 0.
+  // seg = (segStart, segEnd, rowBase, e) of the workgroup's expert and whether the tile holds
+  // any of its rows, shared from invocation 0. (tfjs passes workgroupId through a private
+  // variable, which the uniformity analysis treats as non-uniform, so even the tile's own
+  // position must travel this way before it can guard a barrier.)
   const decide =
     s.form === 'tn'
-      ? `${segmentOf(s, '')} wgSeg = vec4<i32>(segStart, segEnd, 0, e);`
-      : `${segmentOf(s, 'row0')} wgSeg = vec4<i32>(segStart, segEnd, rowBase, e);`;
+      ? `${segmentOf(s, '')} wgSeg = vec4<i32>(segStart, segEnd, 0, e); wgLive = 1;`
+      : `${segmentOf(s, 'row0')} wgSeg = vec4<i32>(segStart, segEnd, rowBase, e); wgLive = select(0, 1, row0 < segEnd);`;
   const outRow = s.form === 'tn' ? 'e * uniforms.M + m' : 'seg.z + m';
   const rowExists = s.form === 'tn' ? 'm < uniforms.M' : 'm < uniforms.M';
   const rowValid = s.form === 'tn' ? 'true' : 'm >= seg.x && m < seg.y';
   return `
   var<workgroup> wgSeg : vec4<i32>;
+  var<workgroup> wgLive : i32;
   var<workgroup> As : array<array<f32, ${TK}>, ${TM}>;
   var<workgroup> Bs : array<array<f32, ${TN}>, ${TK}>;
   ${s.layout === 'packed' ? FIND_EXPERT : ''}
@@ -210,10 +214,11 @@ function tiledCode(s: GroupedMatMulSpec): string {
       ${decide}
     }
     let seg = workgroupUniformLoad(&wgSeg);
+    let live = workgroupUniformLoad(&wgLive);
     let e = seg.w;
     let depth = ${depth};
     var acc : array<vec4<f32>, 4>;
-    if (${s.form === 'tn' ? 'true' : 'row0 < seg.y'}) {
+    if (live == 1) {
       for (var k0 = 0; k0 < depth; k0 += ${TK}) {
         for (var i = 0; i < ${(TM * TK) / TILED_THREADS}; i++) {
           let idx = lidx + i * ${TILED_THREADS};
