@@ -17,30 +17,32 @@ before(async () => {
 after(() => assert.deepEqual(takeGpuErrors(), [], 'WebGPU device errors'));
 
 const small: MoeBenchOptions = {
-  tokens: 64, dModel: 8, dFf: 16, experts: [1, 4], router: 'top1', k: 1, capacityFactor: 1.25,
+  tokens: 64, dModel: 8, dFf: 16, experts: [1, 4], router: 'top1', k: 1, capacityFactors: [1.25],
   kernels: ['register', 'tiled', 'builtin'], warmup: 0, repeats: 1, seed: 3,
 };
 
-test('bench moe-layer times every kernel set side by side; rows multiplied follow each layout', async () => {
+test('bench moe-layer times every capacity factor and kernel set side by side; rows multiplied follow each layout', async () => {
   const tensors = tf.memory().numTensors;
-  const rows = await benchMoeLayer(small, device);
+  const rows = await benchMoeLayer({ ...small, capacityFactors: [1.25, null] }, device);
   assert.equal(tf.memory().numTensors, tensors, 'the benchmark leaves no tensors');
-  assert.deepEqual(rows.map((r) => [r.kind, r.kernels, r.experts]), [
-    ['dense', 'tfjs', 1],
-    ['moe', 'register', 1], ['moe', 'register', 4],
-    ['moe', 'tiled', 1], ['moe', 'tiled', 4],
-    ['moe', 'builtin', 1], ['moe', 'builtin', 4],
-  ]);
+  const sets = ['register', 'tiled', 'builtin'];
+  assert.deepEqual(
+    rows.map((r) => [r.kind, r.capacityFactor, r.kernels, r.experts]),
+    [['dense', null, 'tfjs', 1], ...[1.25, null].flatMap((cf) => sets.flatMap((set) => [1, 4].map((E) => ['moe', cf, set, E])))],
+  );
   for (const r of rows.slice(1)) {
     const [filled, computed, E, C] = [r.filledSlots, r.rowsComputed, r.experts, r.capacity] as number[];
-    assert.equal(filled, rows.find((q) => q.kernels === 'register' && q.experts === E)!.filledSlots, 'routing does not depend on the kernels');
+    const same = rows.filter((q) => q.kind === 'moe' && q.experts === E && q.capacityFactor === r.capacityFactor);
+    assert.ok(same.every((q) => q.filledSlots === filled), 'routing does not depend on the kernels');
+    if (r.capacityFactor === null) assert.deepEqual([filled, C], [small.tokens, small.tokens], 'dropless keeps every assignment; slots are numbered up to T');
     if (r.kernels === 'builtin') assert.equal(computed, E * C, 'tfjs ops multiply the whole capacity buffer');
     else {
       const tile = ROW_TILE[r.kernels as 'register' | 'tiled'];
       assert.equal(computed % tile, 0, `${r.kernels}: segments are padded to ${tile} rows`);
       assert.ok(computed >= filled && computed < filled + E * tile, `${r.kernels}: ${computed} rows for ${filled} kept: under one tile of padding per expert`);
     }
-    if (E === 1) assert.equal(r.vsFewestExperts, 1, 'each set is compared with its own fewest-experts row');
+    if (E === 1) assert.equal(r.vsFewestExperts, 1, 'each group is compared with its own first expert count');
+    if (r.capacityFactor === 1.25) assert.equal(r.vsFirstCapacityFactor, 1, 'the first capacity factor is its own reference');
   }
 });
 

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type DeviceInfo } from '../backend/index.ts';
 import { type RouterName } from '../moe/config.ts';
-import { MoeLayer } from '../moe/layer.ts';
+import { MoeLayer, moeForward } from '../moe/layer.ts';
 import { denseFfn, initDenseParams } from '../moe/dense.ts';
 import { packedRowBound } from '../moe/packed-layout.ts';
 import { tokenChoiceCapacity } from '../moe/capacity.ts';
@@ -29,7 +29,8 @@ export interface MoeBenchOptions {
   experts: number[];
   router: RouterName;
   k: number;
-  capacityFactor: number | null;
+  /** Capacity factors to time side by side (null = dropless). */
+  capacityFactors: (number | null)[];
   /** Kernel sets to time side by side (webgpu); ['ours'] elsewhere. */
   kernels: KernelSet[];
   warmup: number;
@@ -60,13 +61,18 @@ export interface MoeBenchRow {
   minMs: number;
   maxMs: number;
   gflops: number;
-  /** medianMs / medianMs of the smallest expert count with the same kernels in this run. */
+  /** medianMs / medianMs of the first expert count with the same kernels and capacity factor in this run. */
   vsFewestExperts?: number;
+  /** medianMs / medianMs of the same experts and kernels at the first capacity factor in this run. */
+  vsFirstCapacityFactor?: number;
   /** medianMs / medianMs of the FLOP-matched dense FFN in this run. */
   vsDense?: number;
 }
 
-/** Runs the benchmark; rows come out dense first, then one per kernel set and expert count, all timed round-robin. */
+/**
+ * Runs the benchmark; rows come out dense first, then one per capacity factor, kernel set and
+ * expert count (in that nesting), all timed round-robin.
+ */
 export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRow?: (r: MoeBenchRow) => void): Promise<MoeBenchRow[]> {
   for (const [name, v] of Object.entries({ tokens: o.tokens, dModel: o.dModel, dFf: o.dFf, k: o.k })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`bench moe-layer: ${name} must be an integer ≥ 1, got ${v}`);
@@ -78,11 +84,11 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
   const k = o.router === 'top1' ? 1 : o.k;
   const tooFew = o.experts.filter((e) => e < k);
   if (tooFew.length) throw new Error(`bench moe-layer: k = ${k} exceeds experts = ${tooFew.join(',')}`);
+  if (o.capacityFactors.length === 0) throw new Error('bench moe-layer: no capacity factor given');
   // Before any allocation: one WebGPU binding holds at most maxStorageBufferBindingSize bytes.
   checkBindingSizes('bench moe-layer', [
     { name: `dense hidden [${T},${k * F}]`, elements: T * k * F },
-    ...o.experts.flatMap((E) => {
-      const C = tokenChoiceCapacity(o.capacityFactor, k, T, E) ?? T;
+    ...o.experts.flatMap((E) => o.capacityFactors.map((cf) => [E, tokenChoiceCapacity(cf, k, T, E) ?? T])).flatMap(([E, C]) => {
       return [
         { name: `w1 [${E},${D},${F}]`, elements: E * D * F },
         { name: `expert hidden rows [${packedRowBound(k, T, E, C, 16)},${F}]`, elements: packedRowBound(k, T, E, C, 16) * F },
@@ -103,10 +109,13 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
   const w1 = tf.variable(dense.w1);
   const w2 = tf.variable(dense.w2);
   tf.dispose([dense.w1, dense.w2]);
-  // Configurations: every kernel set × every expert count, all timed in one round-robin.
-  const configs = o.kernels.flatMap((set) => o.experts.map((E) => ({ set, E })));
-  const layers = o.experts.map(
-    (E) => new MoeLayer({ dModel: D, dFf: F, numExperts: E, router: o.router, k, capacityFactor: o.capacityFactor, evalCapacityFactor: o.capacityFactor }, { seed: o.seed }),
+  // Configurations: capacity factors × kernel sets × expert counts, all timed in one round-robin.
+  // Layers share their weights across capacity factors (the factor is a call-time config).
+  const layers = o.experts.map((E) => new MoeLayer({ dModel: D, dFf: F, numExperts: E, router: o.router, k }, { seed: o.seed }));
+  const configs = o.capacityFactors.flatMap((cf) =>
+    o.kernels.flatMap((set) =>
+      o.experts.map((E, e) => ({ cf, set, E, layer: layers[e], cfg: { ...layers[e].config, capacityFactor: cf, evalCapacityFactor: cf } })),
+    ),
   );
   const capacity = configs.map(() => 0);
   try {
@@ -115,12 +124,11 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
         const { grads } = tf.variableGrads(() => tf.sum(tf.mul(denseFfn({ w1, w2 }, x, 'relu'), cot)) as tf.Scalar, [w1, w2]);
         return touchAll(Object.values(grads));
       });
-    const moeSteps = configs.map(({ set, E }, i) => () =>
+    const moeSteps = configs.map(({ set, layer, cfg }, i) => () =>
       withKernelSet(set, () =>
         tf.tidy(() => {
-          const layer = layers[o.experts.indexOf(E)];
           const { grads } = tf.variableGrads(() => {
-            const out = layer.apply(x, { training: true });
+            const out = moeForward(cfg, layer.params, x, { training: true });
             capacity[i] = out.metrics.capacity;
             return tf.add(tf.sum(tf.mul(out.y, cot)), out.auxLoss) as tf.Scalar;
           }, layer.variables());
@@ -133,8 +141,8 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
     // Routing is deterministic here (fixed input, no jitter by default), so one more forward
     // gives the kept assignments of every timed step.
     const kept = await Promise.all(
-      layers.map(async (layer) => {
-        const counts = tf.tidy(() => layer.apply(x, { training: true }).metrics.countsKept);
+      configs.map(async ({ layer, cfg }) => {
+        const counts = tf.tidy(() => moeForward(cfg, layer.params, x, { training: true }).metrics.countsKept);
         const n = Array.from(await counts.data());
         counts.dispose();
         return n;
@@ -142,12 +150,12 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
     );
     const denseFlops = 3 * 4 * T * D * k * F;
     emit({ ...base, kind: 'dense', router: 'dense', experts: 1, k, dFf: k * F, capacityFactor: null, capacity: null, filledSlots: null, rowsComputed: null, kernels: 'tfjs', ...pick(denseTiming), gflops: denseFlops / denseTiming.medianMs / 1e6 });
-    configs.forEach(({ set, E }, i) => {
+    configs.forEach(({ cf, set, E }, i) => {
       const timing = moeTimings[i];
-      const keptE = kept[o.experts.indexOf(E)];
-      const rowsComputed = withKernelSet(set, () => rowsMultiplied(keptE, capacity[i]));
+      const rowsComputed = withKernelSet(set, () => rowsMultiplied(kept[i], capacity[i]));
       const flops = 3 * (2 * T * D * E + 4 * rowsComputed * D * F);
-      const fewest = moeTimings[configs.findIndex((c) => c.set === set)];
+      const fewest = moeTimings[configs.findIndex((c) => c.cf === cf && c.set === set)];
+      const firstCf = moeTimings[configs.findIndex((c) => c.set === set && c.E === E)];
       emit({
         ...base,
         kind: 'moe',
@@ -155,14 +163,15 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
         experts: E,
         k,
         dFf: F,
-        capacityFactor: o.capacityFactor,
+        capacityFactor: cf,
         capacity: capacity[i],
-        filledSlots: keptE.reduce((a, b) => a + b, 0),
+        filledSlots: kept[i].reduce((a, b) => a + b, 0),
         rowsComputed,
         kernels: kernelSetName(set),
         ...pick(timing),
         gflops: flops / timing.medianMs / 1e6,
         vsFewestExperts: timing.medianMs / fewest.medianMs,
+        vsFirstCapacityFactor: timing.medianMs / firstCf.medianMs,
         vsDense: timing.medianMs / denseTiming.medianMs,
       });
     });

@@ -3,7 +3,7 @@ import { benchMoeLayer, type MoeBenchRow } from '../bench/moe-layer.ts';
 import { benchTrainStep, type TrainBenchRow } from '../bench/train-step.ts';
 import { parseKernelSets } from '../bench/kernel-sets.ts';
 import { ROUTER_NAMES, type RouterName } from '../moe/config.ts';
-import { formatOptions, parseArgs, type OptionSpecs } from './args.ts';
+import { convertOption, formatOptions, parseArgs, type OptionSpecs } from './args.ts';
 import { COMMON_OPTIONS, log, startBackend } from './common.ts';
 
 const shared: OptionSpecs = {
@@ -31,7 +31,7 @@ export const moeLayerOptions: OptionSpecs = {
   experts: { type: 'integer-list', help: 'E values, comma-separated (default from --shape)' },
   router: { type: 'string', choices: ROUTER_NAMES, default: 'top1', help: 'router' },
   k: { type: 'integer', default: 2, help: 'k for router topk' },
-  capacityFactor: { type: 'number-or-null', default: 1.25, help: "capacity factor, or 'null' for dropless" },
+  capacityFactor: { type: 'string', default: '1.25', help: "capacity factors timed side by side, comma-separated; 'null' = dropless" },
   seed: { type: 'integer', default: 1, help: 'seed for weights and inputs' },
   ...shared,
 };
@@ -48,6 +48,11 @@ export const trainStepOptions: OptionSpecs = {
   capacityFactor: { type: 'number-or-null', default: 1.0, help: "capacity factor, or 'null' for dropless" },
   ...shared,
 };
+
+/** `1.25,null` → [1.25, null], naming a bad value. */
+function parseCapacityFactors(raw: string): (number | null)[] {
+  return raw.split(',').map((part) => convertOption('capacityFactor', { type: 'number-or-null', help: '' }, part.trim()) as number | null);
+}
 
 export const BENCHMARKS: Record<string, OptionSpecs> = { 'moe-layer': moeLayerOptions, 'train-step': trainStepOptions };
 
@@ -69,13 +74,13 @@ export async function benchCommand(args: string[]): Promise<number> {
     await benchMoeLayer(
       {
         tokens: shape.tokens, dModel: shape.dModel, dFf: shape.dFf, experts: shape.experts, kernels,
-        router: o.router as RouterName, k: o.k as number, capacityFactor: o.capacityFactor as number | null,
+        router: o.router as RouterName, k: o.k as number, capacityFactors: parseCapacityFactors(o.capacityFactor as string),
         warmup: o.warmup as number, repeats: o.repeats as number, seed: o.seed as number,
       },
       device,
       (r: MoeBenchRow) => {
-        const ratios = r.kind === 'moe' ? `  ×${r.vsFewestExperts!.toFixed(2)} vs E=${shape.experts[0]}  ×${r.vsDense!.toFixed(2)} vs dense` : '';
-        out(`${r.kind.padEnd(5)} ${r.kernels.padEnd(8)} E=${String(r.experts).padEnd(4)} C=${String(r.capacity ?? '-').padEnd(5)} rows=${String(r.rowsComputed ?? '-').padEnd(6)} ${r.medianMs.toFixed(1).padStart(9)} ms  ${r.gflops.toFixed(1).padStart(7)} GFLOP/s${ratios}`, r);
+        const ratios = r.kind === 'moe' ? `  ×${r.vsFewestExperts!.toFixed(2)} vs E=${shape.experts[0]}  ×${r.vsDense!.toFixed(2)} vs dense  ×${r.vsFirstCapacityFactor!.toFixed(2)} vs first cf` : '';
+        out(`${r.kind.padEnd(5)} ${r.kernels.padEnd(8)} cf=${String(r.capacityFactor ?? (r.kind === 'moe' ? 'null' : '-')).padEnd(5)} E=${String(r.experts).padEnd(4)} C=${String(r.capacity ?? '-').padEnd(5)} rows=${String(r.rowsComputed ?? '-').padEnd(6)} ${r.medianMs.toFixed(1).padStart(9)} ms  ${r.gflops.toFixed(1).padStart(7)} GFLOP/s${ratios}`, r);
       },
     );
   } else {
