@@ -119,7 +119,7 @@ describe('grouped matmul over packed rows (float64 reference)', () => {
   // P, Q multiples of 4 take the vec4 path; odd ones the scalar path. Q = 300 spans two
   // register column tiles (256) and five tiled ones (64).
   const dimsCases = [
-    { label: 'vec4 path', P: 8, Q: 300 },
+    { label: 'vec4 path', P: 20, Q: 300 },
     { label: 'scalar path', P: 5, Q: 7 },
   ];
   for (const variant of MATMUL_VARIANTS) {

@@ -33,7 +33,10 @@ export const MATMUL_VARIANTS: readonly MatMulVariant[] = ['register', 'tiled'];
 /** Output rows per workgroup tile; a packed layout aligns its segments to this. */
 export const ROW_TILE: Record<MatMulVariant, number> = { register: 4, tiled: 16 };
 
-// register: rows per invocation = ROW_TILE.register; CV vec4 column groups, WX invocations.
+// register: rows per invocation = ROW_TILE.register (nn, nt) or TN_ROWS (tn, whose rows are
+// outputs p, not packed rows: 16 halved its time on lavapipe, with A read as vec4); CV vec4
+// column groups, WX invocations.
+const TN_ROWS = 16;
 const CV = 2;
 const WX = 32;
 const REG_COLS = WX * 4 * CV;
@@ -61,8 +64,12 @@ export interface GroupedMatMulSpec {
 /** Whether this spec can use vec4 bindings: the dims read as vec4 are multiples of 4. */
 function vectorised(s: GroupedMatMulSpec): boolean {
   if (s.form === 'nt') return s.K % 4 === 0 && s.N % 4 === 0;
+  if (s.form === 'tn') return s.M % 4 === 0 && s.N % 4 === 0;
   return s.N % 4 === 0;
 }
+
+/** Rows per invocation (and per workgroup tile) of the register variant. */
+const registerRows = (s: GroupedMatMulSpec): number => (s.form === 'tn' && vectorised(s) ? TN_ROWS : ROW_TILE.register);
 
 /** Output shape of a spec. */
 export function outputShape(s: GroupedMatMulSpec): number[] {
@@ -103,7 +110,7 @@ function segmentOf(s: GroupedMatMulSpec, rowOrigin: string): string {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function registerCode(s: GroupedMatMulSpec): string {
-  const TR = ROW_TILE.register;
+  const TR = registerRows(s);
   const vec = vectorised(s);
   const rows = range(TR);
   const cols = range(CV);
@@ -130,9 +137,14 @@ function registerCode(s: GroupedMatMulSpec): string {
       s.form === 'nn'
         ? ['0', 'uniforms.K', (i: number) => `aRow${i} * uniforms.K + t`, 'bBase + t * uniforms.N']
         : ['segStart', 'segEnd', (i: number) => `t * uniforms.M + row0 + ${i}`, 't * uniforms.N'];
+    // tn, vectorised: A[r, p0..p0+15] as four vec4 loads.
+    const loadX =
+      s.form === 'tn' && vec
+        ? `${range(TR / 4).map((g) => `let xa${g} = A[(t * uniforms.M + row0) / 4 + ${g}];`).join(' ')} ${rows.map((i) => `let x${i} = vec4<f32>(xa${i >> 2}[${i & 3}]);`).join(' ')}`
+        : rows.map((i) => `let x${i} = vec4<f32>(A[${aIdx(i)}]);`).join(' ');
     loop = `for (var t = ${tBegin}; t < ${tEnd}; t++) {
         ${cols.map((j) => `let w${j} = ${loadB(`${bIdx} + ${colOf(j)}`)};`).join(' ')}
-        ${rows.map((i) => `let x${i} = vec4<f32>(A[${aIdx(i)}]);`).join(' ')}
+        ${loadX}
         ${rows.map((i) => cols.map((j) => `acc${i}_${j} = fma(x${i}, w${j}, acc${i}_${j});`).join(' ')).join('\n        ')}
       }`;
   }
@@ -260,9 +272,9 @@ export function groupedMatMulProgram(s: GroupedMatMulSpec): GpuProgram {
   const vec = s.variant === 'register' && vectorised(s);
   const perExpert = s.form === 'tn' || s.layout === 'batched';
   const [tileRows, tileCols, workgroupSize] =
-    s.variant === 'register' ? [ROW_TILE.register, REG_COLS, [WX, 1, 1] as [number, number, number]] : [TM, TN, [TN / 4, TM / 4, 1] as [number, number, number]];
-  // B is read as vec4 in every vectorised form; A too in nt (along K).
-  const aComponents = vec && s.form === 'nt' ? 4 : 1;
+    s.variant === 'register' ? [registerRows(s), REG_COLS, [WX, 1, 1] as [number, number, number]] : [TM, TN, [TN / 4, TM / 4, 1] as [number, number, number]];
+  // B is read as vec4 in every vectorised form; A too in nt (along K) and tn (along P).
+  const aComponents = vec && s.form !== 'nn' ? 4 : 1;
   return gpuProgram({
     variableNames: ['A', 'B', 'S'],
     variableComponents: [aComponents, vec ? 4 : 1, 1],
