@@ -37,60 +37,48 @@ export const rowsUniforms = (s: RowsShape): number[] => [s.T, s.k, width(s), s.R
 const elem = (s: RowsShape) => (vec(s) ? 'vec4<f32>' : 'f32');
 const key = (name: string, s: RowsShape) => `switchyard${name}_${vec(s) ? 'vec4' : 'scalar'}`;
 
-/** Inputs: x float32[T,D], scale float32[k·T], layout. Output float32[R,D]. */
-export function gatherRowsProgram(s: RowsShape): GpuProgram {
+/**
+ * A program writing `rows` rows of D floats (vec4 where D allows), one invocation per element:
+ * `body` sets `v` for row `i`, column `c` (the uniforms' `width` units).
+ */
+function rowsProgram(name: string, s: RowsShape, inputs: [string, string], rows: number, rowLimit: string, body: string): GpuProgram {
   const v = vec(s) ? 4 : 1;
   return gpuProgram({
-    variableNames: ['x', 'scale', 'lay'],
+    variableNames: [...inputs, 'lay'],
     variableComponents: [v, 1, 1],
     outputComponent: v,
-    outputShape: [s.R, s.D],
-    shaderKey: key('GatherRows', s),
-    dispatch: rowDispatch(width(s), s.R),
+    outputShape: [rows, s.D],
+    shaderKey: key(name, s),
+    dispatch: rowDispatch(width(s), rows),
     workgroupSize: [THREADS, 1, 1],
     uniforms: UNIFORMS,
     getUserCode: () => `
   fn main() {
-    let r = ${ROW_ID};
+    let i = ${ROW_ID};
     let c = i32(globalId.x);
-    if (c >= uniforms.width || r >= uniforms.R) { return; }
-    let a = lay[uniforms.k * uniforms.T + r];
+    if (c >= uniforms.width || i >= ${rowLimit}) { return; }
     var v = ${elem(s)}(0.0);
-    if (a >= 0) {
-      let t = a % uniforms.T;
-      v = scale[a] * x[t * uniforms.width + c];
-    }
-    result[r * uniforms.width + c] = v;
+    ${body}
+    result[i * uniforms.width + c] = v;
   }`,
   });
 }
 
+/** Inputs: x float32[T,D], scale float32[k·T], layout. Output float32[R,D]. */
+export function gatherRowsProgram(s: RowsShape): GpuProgram {
+  return rowsProgram('GatherRows', s, ['x', 'scale'], s.R, 'uniforms.R', `
+    let a = lay[uniforms.k * uniforms.T + i];
+    if (a >= 0) { v = scale[a] * x[(a % uniforms.T) * uniforms.width + c]; }`);
+}
+
 /** Inputs: src float32[R,D], scale float32[k·T], layout. Output float32[T,D]. */
 export function combineRowsProgram(s: RowsShape): GpuProgram {
-  const v = vec(s) ? 4 : 1;
-  return gpuProgram({
-    variableNames: ['src', 'scale', 'lay'],
-    variableComponents: [v, 1, 1],
-    outputComponent: v,
-    outputShape: [s.T, s.D],
-    shaderKey: key('CombineRows', s),
-    dispatch: rowDispatch(width(s), s.T),
-    workgroupSize: [THREADS, 1, 1],
-    uniforms: UNIFORMS,
-    getUserCode: () => `
-  fn main() {
-    let t = ${ROW_ID};
-    let c = i32(globalId.x);
-    if (c >= uniforms.width || t >= uniforms.T) { return; }
-    var sum = ${elem(s)}(0.0);
+  return rowsProgram('CombineRows', s, ['src', 'scale'], s.T, 'uniforms.T', `
     for (var j = 0; j < uniforms.k; j++) {
-      let a = j * uniforms.T + t;
+      let a = j * uniforms.T + i;
       let row = lay[a];
-      if (row >= 0) { sum += scale[a] * src[row * uniforms.width + c]; }
-    }
-    result[t * uniforms.width + c] = sum;
-  }`,
-  });
+      if (row >= 0) { v += scale[a] * src[row * uniforms.width + c]; }
+    }`);
 }
 
 /** Inputs: src float32[R,D], y float32[T,D], layout. Output float32[k·T]. */

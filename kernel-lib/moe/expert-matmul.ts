@@ -18,7 +18,7 @@
  * (combine reads no empty slot), so the layer's gradients agree on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ownKernel } from './own-kernels.ts';
+import { ownKernel, registerGradientOnce } from './own-kernels.ts';
 
 export const EXPERT_MATMUL = 'SwitchyardExpertMatMul';
 
@@ -46,12 +46,8 @@ export function groupedProductGrads(a: tf.Tensor, b: tf.Tensor, g: tf.Tensor, tr
   throw new Error('grouped matmul: transposeA and transposeB together are not supported');
 }
 
-let gradientRegistered = false;
-
 function registerGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
-  tf.registerGradient({
+  registerGradientOnce({
     kernelName: EXPERT_MATMUL,
     inputsToSave: ['a', 'b', 'filled'],
     gradFunc: (dy, saved, attrs) => {

@@ -10,20 +10,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { groupedProductGrads } from './expert-matmul.ts';
+import { registerGradientOnce } from './own-kernels.ts';
 import { packedAttrs, type PackedAttrs, type PackedLayout } from './packed-layout.ts';
 
 export const GROUPED_MATMUL = 'SwitchyardGroupedMatMul';
 
-let gradientRegistered = false;
-
 function registerGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
-  tf.registerGradient({
+  registerGradientOnce({
     kernelName: GROUPED_MATMUL,
     inputsToSave: ['a', 'b', 'layout'],
-    gradFunc: (dy, saved, attrs) => {
-      const [a, b, layout] = saved;
+    gradFunc: (dy, [a, b, layout], attrs) => {
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const grads = groupedProductGrads(a, b, dy as tf.Tensor, transposeA, transposeB, (x, y, ta, tb) => run(x, y, layout, { ...(attrs as unknown as PackedAttrs) }, ta, tb));
       return { ...grads, layout: () => tf.zeros(layout.shape, 'float32') };

@@ -16,6 +16,7 @@
  * for webgpu (backend/webgpu-moe-kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerGradientOnce } from './own-kernels.ts';
 import { packedAttrs, type PackedAttrs, type PackedLayout } from './packed-layout.ts';
 
 export const GATHER_ROWS = 'SwitchyardGatherRows';
@@ -23,49 +24,36 @@ export const COMBINE_ROWS = 'SwitchyardCombineRows';
 export const ROW_DOTS = 'SwitchyardRowDots';
 
 const call = (name: string, inputs: tf.NamedTensorMap, attrs: PackedAttrs): tf.Tensor => tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-const noGrad = (t: tf.Tensor) => () => tf.zeros(t.shape, 'float32');
 
-let gradientsRegistered = false;
+type Lazy = () => tf.Tensor;
+
+/**
+ * Registers the gradient of a packed kernel with float inputs u, v and the layout (no gradient:
+ * an index, but tfjs wants an entry when it was computed on the tape).
+ */
+function registerPackedGradient(kernelName: string, [u, v]: [string, string], grads: (dy: tf.Tensor, u: tf.Tensor, v: tf.Tensor, layout: tf.Tensor, a: PackedAttrs) => [Lazy, Lazy]): void {
+  registerGradientOnce({
+    kernelName,
+    inputsToSave: [u, v, 'layout'],
+    gradFunc: (dy, [uT, vT, layout], attrs) => {
+      const [du, dv] = grads(dy as tf.Tensor, uT, vT, layout, attrs as unknown as PackedAttrs);
+      return { [u]: du, [v]: dv, layout: () => tf.zeros(layout.shape, 'float32') };
+    },
+  });
+}
 
 function registerGradients(): void {
-  if (gradientsRegistered) return;
-  gradientsRegistered = true;
-  tf.registerGradient({
-    kernelName: GATHER_ROWS,
-    inputsToSave: ['x', 'scale', 'layout'],
-    gradFunc: (dy, [x, scale, layout], attrs) => {
-      const a = attrs as unknown as PackedAttrs;
-      return {
-        x: () => call(COMBINE_ROWS, { src: dy as tf.Tensor, scale, layout }, a),
-        scale: () => tf.reshape(call(ROW_DOTS, { src: dy as tf.Tensor, y: x, layout }, a), scale.shape),
-        layout: noGrad(layout),
-      };
-    },
-  });
-  tf.registerGradient({
-    kernelName: COMBINE_ROWS,
-    inputsToSave: ['src', 'scale', 'layout'],
-    gradFunc: (dy, [src, scale, layout], attrs) => {
-      const a = attrs as unknown as PackedAttrs;
-      return {
-        src: () => call(GATHER_ROWS, { x: dy as tf.Tensor, scale, layout }, a),
-        scale: () => tf.reshape(call(ROW_DOTS, { src, y: dy as tf.Tensor, layout }, a), scale.shape),
-        layout: noGrad(layout),
-      };
-    },
-  });
-  tf.registerGradient({
-    kernelName: ROW_DOTS,
-    inputsToSave: ['src', 'y', 'layout'],
-    gradFunc: (dy, [src, y, layout], attrs) => {
-      const a = attrs as unknown as PackedAttrs;
-      const dd = tf.reshape(dy as tf.Tensor, [a.k * a.numTokens]);
-      return {
-        src: () => call(GATHER_ROWS, { x: y, scale: dd, layout }, a),
-        y: () => call(COMBINE_ROWS, { src, scale: dd, layout }, a),
-        layout: noGrad(layout),
-      };
-    },
+  registerPackedGradient(GATHER_ROWS, ['x', 'scale'], (dy, x, scale, layout, a) => [
+    () => call(COMBINE_ROWS, { src: dy, scale, layout }, a),
+    () => tf.reshape(call(ROW_DOTS, { src: dy, y: x, layout }, a), scale.shape),
+  ]);
+  registerPackedGradient(COMBINE_ROWS, ['src', 'scale'], (dy, src, scale, layout, a) => [
+    () => call(GATHER_ROWS, { x: dy, scale, layout }, a),
+    () => tf.reshape(call(ROW_DOTS, { src, y: dy, layout }, a), scale.shape),
+  ]);
+  registerPackedGradient(ROW_DOTS, ['src', 'y'], (dy, src, y, layout, a) => {
+    const dd = tf.reshape(dy, [a.k * a.numTokens]);
+    return [() => call(GATHER_ROWS, { x: y, scale: dd, layout }, a), () => call(COMBINE_ROWS, { src, scale: dd, layout }, a)];
   });
 }
 

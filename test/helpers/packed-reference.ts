@@ -95,3 +95,31 @@ export const vecMat = (u: number[], m: Mat): number[] => m[0].map((_, q) => u.re
 export const transpose = (m: Mat): Mat => m[0].map((_, j) => m.map((row) => row[j]));
 
 export const zerosLike = (m: Mat): Mat => m.map((row) => row.map(() => 0));
+
+/** The scale of assignment a = j·T + t in a [k][T] matrix. */
+const at = (m: Mat, a: number): number => m[Math.floor(a / m[0].length)][a % m[0].length];
+
+/** gatherRows: row r = scale[a]·x[t] for its assignment a = j·T + t, 0 for padding. */
+export function refGather(l: RefLayout, x: Mat, scale: Mat): Mat {
+  const T = x.length;
+  return l.assignOf.map((a) => (a < 0 ? x[0].map(() => 0) : x[a % T].map((v) => at(scale, a) * v)));
+}
+
+/** combineRows: y[t] = Σ_j scale[j][t]·src[row(j·T + t)] over kept assignments. */
+export function refCombine(l: RefLayout, src: Mat, scale: Mat): Mat {
+  const [k, T] = [scale.length, scale[0].length];
+  return Array.from({ length: T }, (_, t) => {
+    const acc = src[0].map(() => 0);
+    for (let j = 0; j < k; j++) {
+      const r = l.rowOf[j * T + t];
+      if (r >= 0) src[r].forEach((v, d) => (acc[d] += scale[j][t] * v));
+    }
+    return acc;
+  });
+}
+
+/** rowDots: d[j][t] = src[row(j·T + t)] · y[t], 0 when dropped. */
+export function refDots(l: RefLayout, src: Mat, y: Mat, k: number): Mat {
+  const T = y.length;
+  return Array.from({ length: k }, (_, j) => y.map((row, t) => (l.rowOf[j * T + t] < 0 ? 0 : dotRows(src[l.rowOf[j * T + t]], row))));
+}
