@@ -186,6 +186,16 @@ describe('grouped matmul over packed rows (float64 reference)', () => {
       layout.buffer.dispose();
     }
   });
+  test('more row tiles than a dispatch dimension allows: a clear error, not a validation failure', () => {
+    const limit = (tf.backend() as unknown as { device: { limits: { maxComputeWorkgroupsPerDimension: number } } }).device.limits.maxComputeWorkgroupsPerDimension;
+    const R = (limit + 1) * ROW_TILE.register + 4; // two row tiles past the per-dimension workgroup limit (65535 on lavapipe)
+    const layout: PackedLayout = { buffer: tf.zeros([R + 2 + 2], 'int32') as tf.Tensor1D, numTokens: 1, k: 1, numExperts: 1, rows: R, rowTile: ROW_TILE.register, variant: 'register' };
+    try {
+      tf.tidy(() => assert.throws(() => groupedMatMul(tf.zeros([R, 1]) as tf.Tensor2D, tf.zeros([1, 1, 4]) as tf.Tensor3D, layout), new RegExp(`needs 1×${limit + 2}×1 workgroups, more than the ${limit} per dimension`)));
+    } finally {
+      layout.buffer.dispose();
+    }
+  });
 });
 
 describe('capacity-buffer expertMatMul on webgpu, both variants', () => {

@@ -33,7 +33,7 @@ export interface GpuProgram {
 /** The WebGPU backend as our kernels use it. */
 export interface WebGpuBackendLike {
   runWebGPUProgram(program: GpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: 'int32' | 'float32'; data: number[] }[]): tf.TensorInfo;
-  device: { limits: { maxStorageBufferBindingSize: number }; features: { has(name: string): boolean } };
+  device: { limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number }; features: { has(name: string): boolean } };
 }
 
 /** A program with our defaults filled in: non-flat dispatch, scalar bindings. */
@@ -52,8 +52,13 @@ export function gpuProgram(p: Pick<GpuProgram, 'variableNames' | 'outputShape' |
  * fields, in declaration order.
  */
 export function runGpuProgram(backend: unknown, program: GpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniformValues: number[] = []): tf.TensorInfo {
+  const b = backend as WebGpuBackendLike;
+  const limit = b.device.limits.maxComputeWorkgroupsPerDimension;
+  if (program.dispatch.some((n) => n > limit)) {
+    throw new Error(`${program.shaderKey}: output [${program.outputShape.join(',')}] needs ${program.dispatch.join('×')} workgroups, more than the ${limit} per dimension this device allows`);
+  }
   const uniforms = uniformValues.map((v) => ({ type: 'int32' as const, data: [v] }));
-  return (backend as WebGpuBackendLike).runWebGPUProgram(program, inputs, dtype, uniforms);
+  return b.runWebGPUProgram(program, inputs, dtype, uniforms);
 }
 
 /** `ceil(a / b)` for positive integers. */
