@@ -206,7 +206,6 @@ function tiledCode(s: GroupedMatMulSpec): string {
       ? `${segmentOf(s, '')} wgSeg = vec4<i32>(segStart, segEnd, 0, e); wgLive = 1;`
       : `${segmentOf(s, 'row0')} wgSeg = vec4<i32>(segStart, segEnd, rowBase, e); wgLive = select(0, 1, row0 < segEnd);`;
   const outRow = s.form === 'tn' ? 'e * uniforms.M + m' : 'seg.z + m';
-  const rowExists = s.form === 'tn' ? 'm < uniforms.M' : 'm < uniforms.M';
   const rowValid = s.form === 'tn' ? 'true' : 'm >= seg.x && m < seg.y';
   return `
   var<workgroup> wgSeg : vec4<i32>;
@@ -252,7 +251,7 @@ function tiledCode(s: GroupedMatMulSpec): string {
     }
     for (var i = 0; i < 4; i++) {
       let m = row0 + ty * 4 + i;
-      if (${rowExists}) {
+      if (m < uniforms.M) {
         let v = select(vec4<f32>(0.0), acc[i], ${rowValid});
         for (var q = 0; q < 4; q++) {
           let n = col0 + tx * 4 + q;

@@ -76,6 +76,8 @@ const packLayout: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { slot, countsKept } = inputs as { slot: tf.TensorInfo; countsKept: tf.TensorInfo };
   const { numExperts: E, capacity: C, rowTile, rows: R } = attrs as unknown as { numExperts: number; capacity: number; rowTile: number; rows: number };
   const n = slot.shape.reduce((x, d) => x * d, 1);
+  // The segment starts live in workgroup memory (16 KiB guaranteed by WebGPU): 4 bytes per expert.
+  if (E > 4096) throw new Error(`${PACK_LAYOUT}: at most 4096 experts per layer on webgpu, got ${E}`);
   return runGpuProgram(backend, layoutProgram(n, R, E), [slot, countsKept], 'int32', [n, R, E, C, rowTile]);
 };
 
