@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { takeGpuErrors, useBackend, assertNoGpuErrors } from '../kernel-lib/backend/index.ts';
+import { assertNoGpuErrors, currentDevice, takeGpuErrors, useBackend } from '../kernel-lib/backend/index.ts';
+import { hoistDirectives } from '../kernel-lib/backend/webgpu-device.ts';
 import { WEBGPU_MATMUL_FLAG, WEBGPU_MOE_FLAG } from '../kernel-lib/backend/webgpu-flags.ts';
 import { ROW_TILE, MATMUL_VARIANTS, type MatMulVariant } from '../kernel-lib/backend/webgpu-grouped-matmul.ts';
 import { gpuProgram, runGpuProgram } from '../kernel-lib/backend/webgpu-program.ts';
@@ -328,6 +329,34 @@ describe('the layer through each webgpu path agrees with the float64 reference',
     const lib = await runLibrary(cfg, inputs);
     assert.equal(lib.capacity, shape.T);
     assert.equal(relError(lib.y, referenceMoe(cfg, inputs).y) <= 1e-4, true);
+  });
+});
+
+describe('the device Switchyard creates', () => {
+  test('hoistDirectives moves enable/requires/diagnostic directives above the header', () => {
+    const code = 'struct U { a : f32 };\n  enable f16;\nfn main() {}\nrequires readonly_and_readwrite_storage_textures;\n';
+    const out = hoistDirectives(code);
+    assert.ok(out.startsWith('enable f16;\nrequires readonly_and_readwrite_storage_textures;\n'), out);
+    assert.equal(out.match(/enable f16;/g)?.length, 1);
+    assert.equal(hoistDirectives('fn main() {}'), 'fn main() {}');
+  });
+
+  test('a program that enables f16 compiles behind tfjs\'s header and runs (the adapter offers shader-f16)', async () => {
+    const info = currentDevice();
+    assert.ok(info && String(info.details.features).includes('shader-f16'), `this test needs an adapter with shader-f16; the device offers: ${info?.details.features}`);
+    const x = tf.tensor1d([1.5, -2, 3.25, 0.5]);
+    const program = gpuProgram({
+      variableNames: ['x'],
+      outputShape: [4],
+      shaderKey: 'switchyardF16Check',
+      dispatch: [1, 1, 1],
+      workgroupSize: [4, 1, 1],
+      // Every binding must be used, the uniforms too, or the pipeline's layout lacks them.
+      getUserCode: () => 'enable f16;\n  fn main() { let i = i32(localIndex); if (i < uniforms.xShape) { result[i] = f32(f16(x[i]) * 2.0h); } }',
+    });
+    const got = await read<number[]>(tf.engine().makeTensorFromTensorInfo(runGpuProgram(tf.backend(), program, [x], 'float32')));
+    x.dispose();
+    assert.deepEqual(got, [3, -4, 6.5, 1]);
   });
 });
 
