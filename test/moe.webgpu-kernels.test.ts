@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { assertNoGpuErrors, currentDevice, takeGpuErrors, useBackend } from '../kernel-lib/backend/index.ts';
 import { hoistDirectives } from '../kernel-lib/backend/webgpu-device.ts';
-import { WEBGPU_MATMUL_FLAG, WEBGPU_MOE_FLAG } from '../kernel-lib/backend/webgpu-flags.ts';
+import { registerWebGpuFlags, WEBGPU_MATMUL_FLAG, WEBGPU_MOE_FLAG } from '../kernel-lib/backend/webgpu-flags.ts';
 import { ROW_TILE, MATMUL_VARIANTS, type MatMulVariant } from '../kernel-lib/backend/webgpu-grouped-matmul.ts';
 import { gpuProgram, runGpuProgram } from '../kernel-lib/backend/webgpu-program.ts';
 import {
@@ -53,6 +53,16 @@ async function withFlags<T>(flags: Record<string, string>, fn: () => Promise<T>)
   try {
     for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
     return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) tf.env().set(k, v);
+  }
+}
+
+/** Sets a flag, restoring its value even when setting throws. */
+function withFlagsSync(flags: Record<string, string>): void {
+  const saved = Object.fromEntries(Object.keys(flags).map((k) => [k, tf.env().get(k)]));
+  try {
+    for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
   } finally {
     for (const [k, v] of Object.entries(saved)) tf.env().set(k, v);
   }
@@ -333,6 +343,12 @@ describe('the layer through each webgpu path agrees with the float64 reference',
 });
 
 describe('the device Switchyard creates', () => {
+  test('a bad SWITCHYARD_WEBGPU_* value is refused by name, flags and environment alike', () => {
+    assert.throws(() => registerWebGpuFlags(true, { SWITCHYARD_WEBGPU_MATMUL: 'fast' }), /SWITCHYARD_WEBGPU_MATMUL: unknown value 'fast' \(choose register, tiled\)/);
+    assert.throws(() => registerWebGpuFlags(true, { SWITCHYARD_WEBGPU_MOE: 'theirs' }), /SWITCHYARD_WEBGPU_MOE: unknown value 'theirs' \(choose ours, builtin\)/);
+    assert.throws(() => withFlagsSync({ [WEBGPU_MATMUL_FLAG]: 'fast' }), /SWITCHYARD_WEBGPU_MATMUL: unknown value 'fast'/);
+  });
+
   test('hoistDirectives moves enable/requires/diagnostic directives above the header', () => {
     const code = 'struct U { a : f32 };\n  enable f16;\nfn main() {}\nrequires readonly_and_readwrite_storage_textures;\n';
     const out = hoistDirectives(code);
