@@ -342,6 +342,17 @@ describe('the layer through each webgpu path agrees with the float64 reference',
   });
 });
 
+/** Runs a one-workgroup program of 4 invocations on x = `values`; returns its float32[4] output. */
+async function runOnFour(shaderKey: string, userCode: string, values: number[]): Promise<number[]> {
+  const x = tf.tensor1d(values);
+  const program = gpuProgram({ variableNames: ['x'], outputShape: [4], shaderKey, dispatch: [1, 1, 1], workgroupSize: [4, 1, 1], getUserCode: () => userCode });
+  try {
+    return await read<number[]>(tf.engine().makeTensorFromTensorInfo(runGpuProgram(tf.backend(), program, [x], 'float32')));
+  } finally {
+    x.dispose();
+  }
+}
+
 describe('the device Switchyard creates', () => {
   test('a bad SWITCHYARD_WEBGPU_* value is refused by name, flags and environment alike', () => {
     assert.throws(() => registerWebGpuFlags(true, { SWITCHYARD_WEBGPU_MATMUL: 'fast' }), /SWITCHYARD_WEBGPU_MATMUL: unknown value 'fast' \(choose register, tiled\)/);
@@ -360,18 +371,8 @@ describe('the device Switchyard creates', () => {
   test('a program that enables f16 compiles behind tfjs\'s header and runs (the adapter offers shader-f16)', async () => {
     const info = currentDevice();
     assert.ok(info && String(info.details.features).includes('shader-f16'), `this test needs an adapter with shader-f16; the device offers: ${info?.details.features}`);
-    const x = tf.tensor1d([1.5, -2, 3.25, 0.5]);
-    const program = gpuProgram({
-      variableNames: ['x'],
-      outputShape: [4],
-      shaderKey: 'switchyardF16Check',
-      dispatch: [1, 1, 1],
-      workgroupSize: [4, 1, 1],
-      // Every binding must be used, the uniforms too, or the pipeline's layout lacks them.
-      getUserCode: () => 'enable f16;\n  fn main() { let i = i32(localIndex); if (i < uniforms.xShape) { result[i] = f32(f16(x[i]) * 2.0h); } }',
-    });
-    const got = await read<number[]>(tf.engine().makeTensorFromTensorInfo(runGpuProgram(tf.backend(), program, [x], 'float32')));
-    x.dispose();
+    // Every binding must be used, the uniforms too, or the pipeline's layout lacks them.
+    const got = await runOnFour('switchyardF16Check', 'enable f16;\n  fn main() { let i = i32(localIndex); if (i < uniforms.xShape) { result[i] = f32(f16(x[i]) * 2.0h); } }', [1.5, -2, 3.25, 0.5]);
     assert.deepEqual(got, [3, -4, 6.5, 1]);
   });
 });
@@ -379,19 +380,8 @@ describe('the device Switchyard creates', () => {
 describe('WebGPU device errors', () => {
   test('a Switchyard kernel that fails to compile is caught, not turned into silent zeros', async () => {
     takeGpuErrors();
-    const x = tf.tensor1d([1, 2, 3, 4]);
-    const broken = gpuProgram({
-      variableNames: ['x'],
-      outputShape: [4],
-      shaderKey: 'switchyardBrokenOnPurpose',
-      dispatch: [1, 1, 1],
-      workgroupSize: [4, 1, 1],
-      getUserCode: () => 'fn main() { result[i32(localIndex)] = x[i32(localIndex)] * undefinedName; }',
-    });
-    const out = tf.engine().makeTensorFromTensorInfo(runGpuProgram(tf.backend(), broken, [x], 'float32'));
     // What the guard exists for: the run and the read raise nothing, whatever the values.
-    const values = await read<number[]>(out);
-    x.dispose();
+    const values = await runOnFour('switchyardBrokenOnPurpose', 'fn main() { result[i32(localIndex)] = x[i32(localIndex)] * undefinedName; }', [1, 2, 3, 4]);
     assert.equal(values.length, 4);
     await new Promise((r) => setTimeout(r, 50));
     assert.throws(() => assertNoGpuErrors('broken kernel'), /broken kernel: the WebGPU device reported \d+ error\(s\).*undefinedName/);
