@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { takeGpuErrors, useBackend, type DeviceInfo } from '../kernel-lib/backend/index.ts';
 import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
 import { createModel } from '../kernel-lib/train/model-factory.ts';
+import type { TrainConfig } from '../kernel-lib/train/config.ts';
 import { train } from '../kernel-lib/train/trainer.ts';
 import { tinyConfig } from './helpers/train-config.ts';
 
@@ -36,8 +37,8 @@ before(async () => {
 
 after(() => assert.deepEqual(takeGpuErrors(), [], 'WebGPU device errors'));
 
-async function countReads(steps: number, name: string): Promise<{ reads: number; vars: number }> {
-  const cfg = tinyConfig({ name, backend: 'webgpu', steps, logEvery: 5, evalEvery: 0, checkpointEvery: 0, evalBatches: 2 });
+async function countReads(steps: number, name: string, extra: Partial<TrainConfig> = {}): Promise<{ reads: number; vars: number }> {
+  const cfg = tinyConfig({ name, backend: 'webgpu', steps, logEvery: 5, evalEvery: 0, checkpointEvery: 0, evalBatches: 2, ...extra });
   let vars = 0;
   const start = reads;
   await train(cfg, {
@@ -58,6 +59,16 @@ test('training steps on webgpu make no GPU→CPU reads besides the scheduled one
   // A checkpoint reads the model variables + AdamW's m and v for each + its step counter; a fresh
   // run writes two: its starting point (step 0) and its end.
   const checkpointReads = 2 * (3 * ten.vars + 1);
+  assert.equal(ten.reads, 2 + 1 + checkpointReads, `10 steps: expected 2 metric reads + 1 eval read + ${checkpointReads} checkpoint reads, counted ${ten.reads}`);
+  assert.equal(twenty.reads - ten.reads, 2, `10 more steps added ${twenty.reads - ten.reads} reads; only their 2 metric reads were expected`);
+});
+
+test('with dropless routing (top-2, no capacity limit) training steps make no GPU→CPU reads besides the scheduled ones', async () => {
+  // The experts' buffers are sized on the device (packed layout), not by reading the largest load.
+  const dropless = { router: 'topk', k: 2, capacityFactor: null, evalCapacityFactor: null } as const;
+  const ten = await countReads(10, 'dropless10', dropless);
+  const twenty = await countReads(20, 'dropless20', dropless);
+  const checkpointReads = 3 * ten.vars + 1;
   assert.equal(ten.reads, 2 + 1 + checkpointReads, `10 steps: expected 2 metric reads + 1 eval read + ${checkpointReads} checkpoint reads, counted ${ten.reads}`);
   assert.equal(twenty.reads - ten.reads, 2, `10 more steps added ${twenty.reads - ten.reads} reads; only their 2 metric reads were expected`);
 });

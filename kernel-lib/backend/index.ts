@@ -13,6 +13,8 @@ import { BACKEND_NAMES, type BackendName, type ConcreteBackend, type DeviceInfo,
 import { activateWebGpu, probeWebGpu } from './webgpu.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 import { registerCpuKernels } from './cpu-kernels.ts';
+import { registerWebGpuMoeKernels } from './webgpu-moe-kernels.ts';
+import { matMulVariant, webGpuMoePath } from './webgpu-flags.ts';
 import { log } from '../util/log.ts';
 import { loadTensorflowBinding, TENSORFLOW_INSTALL_HINT } from './tensorflow.ts';
 
@@ -100,9 +102,19 @@ async function activate(backend: ConcreteBackend, requested: BackendName, skippe
       if (a.software && !allowSoftware) {
         throw new Error(`only a software adapter (${a.description || a.device}); set SWITCHYARD_ALLOW_SOFTWARE_GPU=1 or --backend webgpu to use it`);
       }
-      await activateWebGpu();
+      const d = await activateWebGpu();
+      registerWebGpuMoeKernels(a.software);
       const device = a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ') || 'unknown WebGPU adapter';
-      return { ...base, device, gpu: !a.software, softwareGpu: a.software, details: { vendor: a.vendor, architecture: a.architecture, adapter: a.device } };
+      const details = {
+        vendor: a.vendor,
+        architecture: a.architecture,
+        adapter: a.device,
+        features: d.features.join(' ') || 'none',
+        subgroupSize: d.subgroupMinSize === d.subgroupMaxSize ? d.subgroupMinSize : `${d.subgroupMinSize}-${d.subgroupMaxSize}`,
+        maxBindingMiB: Math.floor(d.maxStorageBufferBindingSize / 2 ** 20),
+        moeKernels: webGpuMoePath() === 'ours' ? `ours (${matMulVariant()})` : 'builtin',
+      };
+      return { ...base, device, gpu: !a.software, softwareGpu: a.software, details };
     }
     case 'tensorflow': {
       const pkg = await loadTensorflowBinding();

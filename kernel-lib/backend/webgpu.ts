@@ -7,6 +7,7 @@
  * the CPU.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWebGpuDevice, type DeviceFacts } from './webgpu-device.ts';
 
 export interface AdapterFacts {
   vendor: string;
@@ -73,12 +74,17 @@ interface AdapterLike {
   isFallbackAdapter?: boolean;
 }
 
-/** Imports the tfjs WebGPU backend (after `probeWebGpu`) and makes it current. */
-export async function activateWebGpu(): Promise<void> {
+/**
+ * Imports the tfjs WebGPU backend (after `probeWebGpu`), registers it on a device of our own
+ * (webgpu-device.ts) and makes it current; returns what the device offers.
+ */
+export async function activateWebGpu(): Promise<DeviceFacts> {
   await import('@tensorflow/tfjs-backend-webgpu');
+  const facts = await registerWebGpuDevice();
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed after the adapter was found');
   watchGpuErrors();
+  return facts;
 }
 
 const gpuErrors: string[] = [];

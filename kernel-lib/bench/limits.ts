@@ -26,14 +26,15 @@ export function checkTensorSizes(tensors: PlannedTensor[], options: string): voi
   }
 }
 
-/** The largest tensors of `bench moe-layer` (dropless sizes its buffers at C = T on webgpu). */
-export function moeLayerTensors(o: { tokens: number; dModel: number; dFf: number; experts: number[]; k: number; capacityFactor: number | null }): PlannedTensor[] {
+/** The largest tensors of `bench moe-layer` (a dropless layer's buffers are counted at their worst case, C = T). */
+export function moeLayerTensors(o: { tokens: number; dModel: number; dFf: number; experts: number[]; k: number; capacityFactors: (number | null)[] }): PlannedTensor[] {
   const { tokens: T, dModel: D, dFf: F, k } = o;
+  const cf = o.capacityFactors.includes(null) ? null : Math.max(...(o.capacityFactors as number[]));
   return [
     { name: 'input [T,D]', shape: [T, D] },
     { name: 'dense hidden [T,k·F]', shape: [T, k * F] },
     ...o.experts.flatMap((E) => {
-      const C = o.capacityFactor === null ? T : Math.ceil((o.capacityFactor * k * T) / E);
+      const C = cf === null ? T : Math.ceil((cf * k * T) / E);
       return [
         { name: `expert weights [E,D,F] at E=${E}`, shape: [E, D, F] },
         { name: `expert hidden [E,C,F] at E=${E}`, shape: [E, C, F] },

@@ -3,6 +3,7 @@
  * dense LM and MoE LMs of equal active FLOPs per token, side by side in one process:
  * dense (FFN width F), Switch top-1 (experts of width F), top-2 (experts of width F/2, so two
  * experts cost one dense FFN). Token ids are synthetic: speed does not depend on the text.
+ * On webgpu the MoE models can be timed under several kernel sets (kernel-sets.ts) in one run.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DeviceInfo } from '../backend/index.ts';
@@ -11,6 +12,7 @@ import { AdamW } from '../train/optimizer.ts';
 import { createTrainStep } from '../train/step.ts';
 import { flopsPerToken } from '../model/counts.ts';
 import { createModel, modelConfigOf } from '../train/model-factory.ts';
+import { kernelSetName, withKernelSet, type KernelSet } from './kernel-sets.ts';
 import { timeInterleaved } from './timing.ts';
 
 export interface TrainBenchOptions {
@@ -23,12 +25,16 @@ export interface TrainBenchOptions {
   batchSize: number;
   vocabSize: number;
   capacityFactor: number | null;
+  /** MoE kernel sets timed side by side (webgpu); ['ours'] elsewhere. The dense model runs once. */
+  kernels: KernelSet[];
   warmup: number;
   repeats: number;
 }
 
 export interface TrainBenchRow {
   model: 'dense' | 'top1' | 'top2';
+  /** What ran the experts (kernel-sets.ts `kernelSetName`); `tfjs` for the dense model. */
+  kernels: string;
   backend: string;
   device: string;
   gpu: boolean;
@@ -67,14 +73,18 @@ export async function benchTrainStep(o: TrainBenchOptions, device: DeviceInfo, o
     let step = 0;
     return { v, cfg, model, opt, run: () => tf.tidy(() => tf.sum(stepper.run(ids, targets, step++, 1e-4)) as tf.Scalar) };
   });
+  // The dense model once, each MoE model under each kernel set (the same model: sets alternate
+  // on its weights), all in one round-robin.
+  const configs = [{ b: built[0], set: 'ours' as KernelSet }, ...o.kernels.flatMap((set) => built.slice(1).map((b) => ({ b, set })))];
   try {
     // Round-robin timing: every model sees the same drift in machine speed.
-    const timings = await timeInterleaved(built.map((b) => b.run), o.warmup, o.repeats);
+    const timings = await timeInterleaved(configs.map(({ b, set }) => () => withKernelSet(set, b.run)), o.warmup, o.repeats);
     const dense = (N * 1000) / timings[0].medianMs;
-    built.forEach(({ v, cfg }, i) => {
+    configs.forEach(({ b: { v, cfg }, set }, i) => {
       const tokensPerSec = (N * 1000) / timings[i].medianMs;
       const row: TrainBenchRow = {
         model: v.model,
+        kernels: v.model === 'dense' ? 'tfjs' : kernelSetName(set),
         backend: device.backend,
         device: device.device,
         gpu: device.gpu,

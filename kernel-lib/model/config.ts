@@ -50,7 +50,7 @@ export interface ModelConfig {
   numExperts: number;
   /** k: experts per token for 'topk' ('top1' and 'expert-choice' resolve to 1 when k is not given; expert-choice ignores it). */
   k: number;
-  /** Training capacity factor; null = dropless (the MoE layer then reads its largest load back once per call). */
+  /** Training capacity factor; null = dropless (on cpu and wasm the MoE layer then reads its largest load back once per call; Switchyard's webgpu kernels need no read). */
   capacityFactor: number | null;
   /** Capacity factor in evaluation (Switch §2.2 evaluates at 2.0). */
   evalCapacityFactor: number | null;

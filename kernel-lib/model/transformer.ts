@@ -135,8 +135,8 @@ export class TransformerLM {
   /**
    * Next-token logits for a batch of sequences. Runs in its own tidy: only the returned tensors
    * survive (the caller disposes them, e.g. by calling forward inside tf.tidy). Differentiable
-   * with tf.variableGrads; nothing is read back to the CPU, except that a dropless MoE layer
-   * (capacityFactor null) reads its largest expert load once per call.
+   * with tf.variableGrads; nothing is read back to the CPU, except that on cpu and wasm a
+   * dropless MoE layer (capacityFactor null) reads its largest expert load once per call.
    *
    * Only shapes and dtype are checked: ids outside [0, V) are not (that would need a read-back).
    * The cpu and wasm gather kernels throw on them; other backends' gathers are not checked.

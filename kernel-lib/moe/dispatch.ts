@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sumTensors } from '../util/sum.ts';
 import type { Priority } from './config.ts';
 import { oneHotFloat } from './onehot.ts';
+import { hasPositionsKernel, positionsKernel } from './positions.ts';
 
 /**
  * Per-expert assignment counts.
@@ -34,15 +35,20 @@ export function assignmentSlots(choices: tf.Tensor2D, numExperts: number, capaci
     const [k, T] = choices.shape;
     const ordered = priority === 'choice' ? choices : tf.transpose(choices); // [k,T] or [T,k]
     const flat = tf.reshape(ordered, [k * T]) as tf.Tensor1D; // [kT] in priority order
-    const onehot = oneHotFloat(flat, numExperts); // [kT,E]
-    // Assignments to the same expert ahead in priority order; float32 counts are exact below 2^24.
-    const ahead = tf.cumsum(onehot, 0, true); // [kT,E]
-    const position = tf.cast(tf.sum(tf.mul(ahead, onehot), 1), 'int32'); // [kT]
-    const kept = tf.less(position, capacity);
-    const slot = tf.add(tf.mul(flat, tf.scalar(capacity, 'int32')), position); // int32: a bare JS number would upcast to float32
-    const slots = tf.where(kept, slot, tf.fill([k * T], numExperts * capacity, 'int32'));
+    const slots = hasPositionsKernel() ? positionsKernel(flat, numExperts, capacity) : cumsumSlots(flat, numExperts, capacity); // [kT]
     return (priority === 'choice' ? tf.reshape(slots, [k, T]) : tf.transpose(tf.reshape(slots, [T, k]))) as tf.Tensor2D; // [k,T]
   });
+}
+
+/** assignmentSlots' rule with tfjs ops: a cumulative count over the [k·T,E] one-hot. */
+function cumsumSlots(flat: tf.Tensor1D, numExperts: number, capacity: number): tf.Tensor1D {
+  const onehot = oneHotFloat(flat, numExperts); // [kT,E]
+  // Assignments to the same expert ahead in priority order; float32 counts are exact below 2^24.
+  const ahead = tf.cumsum(onehot, 0, true); // [kT,E]
+  const position = tf.cast(tf.sum(tf.mul(ahead, onehot), 1), 'int32'); // [kT]
+  const kept = tf.less(position, capacity);
+  const slot = tf.add(tf.mul(flat, tf.scalar(capacity, 'int32')), position); // int32: a bare JS number would upcast to float32
+  return tf.where(kept, slot, tf.fill([flat.shape[0]], numExperts * capacity, 'int32')) as tf.Tensor1D; // [kT]
 }
 
 /**

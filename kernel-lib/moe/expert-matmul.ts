@@ -11,12 +11,14 @@
  * for finite weights; that is what backends without the kernel run.
  *
  * The kernel `SwitchyardExpertMatMul` (inputs a, b, filled; attrs transposeA, transposeB) is
- * registered for wasm in backend/wasm-kernels.ts. Its gradient is registered here, once.
+ * registered for wasm (backend/wasm-matmul.ts) and webgpu (backend/webgpu-moe-kernels.ts). Its
+ * gradient is registered here, once.
  * Gradient: ∂b sums over filled slots (the same everywhere, as a's empty rows are zero); ∂a on
  * empty rows is 0 with the kernel and dy·bᵀ with the plain matMul. In the layer dy is 0 there
  * (combine reads no empty slot), so the layer's gradients agree on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ownKernel, registerGradientOnce } from './own-kernels.ts';
 
 export const EXPERT_MATMUL = 'SwitchyardExpertMatMul';
 
@@ -25,33 +27,33 @@ export interface ExpertMatMulAttrs {
   transposeB: boolean;
 }
 
-let gradientRegistered = false;
+/** `run(x, y, transposeA, transposeB)`: the same kernel on other operands. */
+type RunProduct = (x: tf.Tensor, y: tf.Tensor, transposeA: boolean, transposeB: boolean) => tf.Tensor;
+
+/**
+ * Gradients of a grouped product `y = op(a)·op(b)` whose rows are grouped by expert (this file's
+ * kernel, and moe/grouped-matmul.ts's): each form's gradients are the other forms, so gradients
+ * of gradients work too. Rows of g outside the filled rows are ignored, and products over the
+ * rows add filled rows only.
+ */
+export function groupedProductGrads(a: tf.Tensor, b: tf.Tensor, g: tf.Tensor, transposeA: boolean, transposeB: boolean, run: RunProduct): { a: () => tf.Tensor; b: () => tf.Tensor } {
+  // y = a·b: a [..,P], b [E,P,Q], g [..,Q].
+  if (!transposeA && !transposeB) return { a: () => run(g, b, false, true), b: () => run(a, g, true, false) };
+  // y = a·bᵀ: a [..,P], b [E,Q,P], g [..,Q].
+  if (!transposeA) return { a: () => run(g, b, false, false), b: () => run(g, a, true, false) };
+  // y = aᵀ·b over the rows: a [..,P], b [..,Q], g [E,P,Q].
+  if (!transposeB) return { a: () => run(b, g, false, true), b: () => run(a, g, false, false) };
+  throw new Error('grouped matmul: transposeA and transposeB together are not supported');
+}
 
 function registerGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
-  tf.registerGradient({
+  registerGradientOnce({
     kernelName: EXPERT_MATMUL,
     inputsToSave: ['a', 'b', 'filled'],
     gradFunc: (dy, saved, attrs) => {
       const [a, b, filled] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
       const { transposeA, transposeB } = attrs as unknown as ExpertMatMulAttrs;
-      const g = dy as tf.Tensor3D;
-      // Each form's gradients are the other forms (so gradients of gradients work too). Rows of
-      // g at empty slots are ignored, and products over the slot axis add filled slots only.
-      let grads: { a: () => tf.Tensor; b: () => tf.Tensor };
-      if (!transposeA && !transposeB) {
-        // y = a·b: a [E,C,P], b [E,P,Q], g [E,C,Q].
-        grads = { a: () => run(g, b, filled, false, true), b: () => run(a, g, filled, true, false) };
-      } else if (!transposeA) {
-        // y = a·bᵀ: a [E,C,P], b [E,Q,P], g [E,C,Q].
-        grads = { a: () => run(g, b, filled, false, false), b: () => run(g, a, filled, true, false) };
-      } else if (!transposeB) {
-        // y = aᵀ·b over the slots: a [E,C,P], b [E,C,Q], g [E,P,Q].
-        grads = { a: () => run(b, g, filled, false, true), b: () => run(a, g, filled, false, false) };
-      } else {
-        throw new Error(`${EXPERT_MATMUL}: transposeA and transposeB together are not supported`);
-      }
+      const grads = groupedProductGrads(a, b, dy as tf.Tensor, transposeA, transposeB, (x, y, ta, tb) => run(x as tf.Tensor3D, y as tf.Tensor3D, filled, ta, tb));
       // filled is a count: no gradient (as for gather's indices), but tfjs wants an entry when it
       // was computed on the tape.
       return { ...grads, filled: () => tf.zeros(filled.shape, 'float32') };
@@ -61,7 +63,7 @@ function registerGradient(): void {
 
 /** Whether the current backend has the kernel, i.e. computes only filled slots. */
 export function skipsEmptySlots(): boolean {
-  return Boolean(tf.getKernel(EXPERT_MATMUL, tf.getBackend()));
+  return ownKernel(EXPERT_MATMUL);
 }
 
 function run(a: tf.Tensor3D, b: tf.Tensor3D, filled: tf.Tensor1D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {

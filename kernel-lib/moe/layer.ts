@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { type MoeConfig, resolveMoeConfig } from './config.ts';
 import { combine, combineExpertChoice, dispatch, slotTokens } from './dispatch.ts';
-import { expertFfn } from './experts.ts';
+import { expertFfn, packedExpertFfn } from './experts.ts';
+import { packLayout, packedRowTile } from './packed-layout.ts';
+import { combineRows, gatherRows } from './packed-rows.ts';
 import { truncatedNormalInit } from './init.ts';
 import { getRouter, untaped, type Routing } from './routing/index.ts';
 
@@ -108,7 +110,15 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
   };
   let y: tf.Tensor2D;
   let droppedFraction: tf.Scalar;
-  if (routing.kind === 'token-choice') {
+  const packed = routing.kind === 'token-choice' ? packedRowTile() : null;
+  if (routing.kind === 'token-choice' && packed) {
+    // Padding-free: kept assignments sorted by expert on the device (packed-layout.ts).
+    const layout = packLayout(routing.slot, routing.countsKept, E, C, packed);
+    const rows = gatherRows(xs, tf.onesLike(routing.gates), layout); // [R,D]
+    const out = packedExpertFfn(rows, params.w1, params.w2, expertOpts, layout); // [R,D]
+    y = combineRows(out, routing.gates, layout); // [T,D]
+    droppedFraction = tf.div(tf.sub(routing.k * T, tf.sum(routing.countsKept)), routing.k * T) as tf.Scalar;
+  } else if (routing.kind === 'token-choice') {
     const slotToken = untaped(() => slotTokens(routing.slot, E, C)); // [E·C]
     const filled = untaped(() => tf.cast(routing.countsKept, 'int32') as tf.Tensor1D); // [E]
     const out = expertFfn(dispatch(xs, slotToken, E, C), params.w1, params.w2, expertOpts, filled); // [E,C,D]

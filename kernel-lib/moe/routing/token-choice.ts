@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { roundCapacity, tokenChoiceCapacity } from '../capacity.ts';
 import { assignmentSlots, expertLoads } from '../dispatch.ts';
 import { log } from '../../util/log.ts';
+import { packedRowTile } from '../packed-layout.ts';
 import { gatherProbs, untaped } from './base.ts';
 import type { RouteOptions, RouterProbs, TokenChoiceRouting } from './types.ts';
 
@@ -34,16 +35,19 @@ export function tokenChoice(
 }
 
 /**
- * Dropless capacity: the largest expert load, so nothing is dropped. Sizing the buffers needs
- * that number on the CPU: the layer's one device→CPU read, and only in dropless mode (megablocks
- * also reads its bin sizes back to build its topology). WebGPU under Node has no synchronous
- * read (tfjs's readSync needs an OffscreenCanvas), so there the capacity is T, the worst case:
- * exact, but the experts then compute E·T rows instead of about k·T.
+ * Dropless capacity: nothing may be dropped. Where the layer runs the packed layout (webgpu with
+ * Switchyard's kernels), C = T only numbers the slots: the experts multiply the kept rows, whose
+ * count stays on the device. Elsewhere the capacity buffer is sized by the largest expert load:
+ * the layer's one device→CPU read, and only in dropless mode (megablocks also reads its bin
+ * sizes back to build its topology). On webgpu with tfjs's own ops (`SWITCHYARD_WEBGPU_MOE=
+ * builtin`) that read is impossible (no synchronous read in Node), so the buffer is C = T: exact,
+ * but E·T rows of expert compute.
  * @param countsBefore float32[E] assignments per expert.
  */
 function droplessCapacity(countsBefore: tf.Tensor1D, T: number): number {
+  if (packedRowTile()) return T;
   if (tf.getBackend() === 'webgpu') {
-    warnOnce('dropless routing on webgpu sizes expert buffers at C = T (no synchronous read in Node): exact, but E·T rows of expert compute');
+    warnOnce('dropless routing on webgpu with tfjs ops sizes expert buffers at C = T (no synchronous read in Node): exact, but E·T rows of expert compute');
     return T;
   }
   return roundCapacity(tf.tidy(() => tf.max(countsBefore).dataSync()[0]), T);
