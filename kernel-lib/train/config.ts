@@ -31,7 +31,9 @@ export interface TrainConfig extends ModelFields {
   /** Continue from the run directory's latest checkpoint when there is one. */
   resume: boolean;
 
-  // ---- data (Brown corpus)
+  // ---- data
+  /** 'brown' (the Brown corpus, with tags and genres), or a `.txt` / `.jsonl` file of your own (data/text.ts). */
+  corpus: string;
   /** Vocabulary size including <pad> <unk> <eos>. */
   vocabSize: number;
   /** Seed of the train/validation/test document split. */
@@ -81,6 +83,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   backend: 'auto',
   seed: 0,
   resume: true,
+  corpus: 'brown',
   vocabSize: 8000,
   splitSeed: 0,
   batchSize: 16,

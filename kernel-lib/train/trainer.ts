@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNoGpuErrors, type DeviceInfo, useBackend } from '../backend/index.ts';
-import { BatchStream, fixedBatches, loadCorpus, type Corpus } from '../data/index.ts';
+import { BatchStream, fixedBatches, type Corpus } from '../data/index.ts';
+import { corpusFor, isCorpusOf } from './corpus-for.ts';
 import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { ensureDir, withFsError } from '../util/fs-error.ts';
 import { log } from '../util/log.ts';
@@ -186,9 +187,9 @@ function openRun(runDir: string, cfg: TrainConfig, restart: boolean): { lock: Ru
 export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunResult> {
   checkRunName(cfg.name);
   // ---- everything that can be checked before the backend starts: data, run directory
-  const corpus = opts.corpus ?? loadCorpus({ seed: cfg.splitSeed, vocabSize: cfg.vocabSize });
-  if (corpus.options.seed !== cfg.splitSeed || corpus.vocab.size > cfg.vocabSize) {
-    throw new Error(`train: the corpus passed in was built with split seed ${corpus.options.seed} and ${corpus.vocab.size} words; the config asks for ${cfg.splitSeed} and ${cfg.vocabSize}`);
+  const corpus = opts.corpus ?? corpusFor(cfg);
+  if (corpus.options.seed !== cfg.splitSeed || corpus.vocab.size > cfg.vocabSize || !isCorpusOf(corpus, cfg)) {
+    throw new Error(`train: the corpus passed in (${corpus.source}) was built with split seed ${corpus.options.seed} and ${corpus.vocab.size} words; the config asks for corpus '${cfg.corpus}', split seed ${cfg.splitSeed} and ${cfg.vocabSize} words`);
   }
   const trainSplit = corpus.split('train');
   const stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
