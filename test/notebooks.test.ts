@@ -159,14 +159,15 @@ describe('notebooks', () => {
 
   for (const nb of notebooks) {
     const experiment = experimentOf(nb);
-    test(`${nb} runs top to bottom on tslab; its HTML export draws every figure offline${experiment ? `; it shows the ${experiment} report (${experiment === RUNS_HERE ? 'running the quick preset from the notebook' : 'loaded'})` : ''}`, async (t) => {
+    test(`${nb} runs top to bottom on tslab; its HTML export draws every figure offline${experiment ? `; it shows the ${experiment} report (${experiment === RUNS_HERE ? 'running its quick preset into an empty results folder' : 'from the shared quick results, run into them when missing'})` : ''}`, async (t) => {
       const name = basename(nb, '.ipynb');
       const html = join(out, `${name}.html`);
       // Experiment notebooks: the shared finished results, or for one of them an empty folder (it runs its sweep).
       const results = experiment === RUNS_HERE ? mkdtempSync(join(tmpdir(), 'switchyard-nb-results-')) : TEST_RESULTS;
       try {
         const finishedBefore = experiment ? latestFinishedSweep(experiment, 'quick', results) : null;
-        const run = runNotebook(join(ROOT, 'notebooks', nb), { jupyterPath, outIpynb: join(out, nb), outHtml: html, env: experiment ? { SWITCHYARD_RESULTS: results } : {} });
+        // A sweep run from a notebook is one cell: up to a few minutes at the quick preset on 2 busy cores.
+        const run = runNotebook(join(ROOT, 'notebooks', nb), { jupyterPath, outIpynb: join(out, nb), outHtml: html, env: experiment ? { SWITCHYARD_RESULTS: results } : {}, timeoutSec: experiment ? 1200 : undefined });
         runs.set(nb, run);
         const page = await assertRunAndExport(browser, nb, run, html);
         const text = [...run.outputs.map(outputText), ...run.outputs.map(displayText)].join('\n');
