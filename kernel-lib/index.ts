@@ -52,6 +52,7 @@ export type { CaseCheck } from './conformance/run.ts';
 export type { Cell, Claim, Figure, PlotlyTrace, ReportDoc, ReportSection, Table, Verdict } from './report/types.ts';
 export { renderReportHtml } from './report/html.ts';
 export { writeReport } from './report/write.ts';
+export { reportFigure, reportTable } from './report/lookup.ts';
 export type { WrittenReport } from './report/write.ts';
 
 // Showing results in a notebook (tslab is loaded only when a display function runs).

@@ -4,6 +4,12 @@
  * Chromium with every request intercepted, draws every figure with plotly, with no page error
  * and no request but file: and data:. Needs Debian's jupyter-nbconvert, python3-nbclient,
  * jupyter-client and chromium: without them these tests fail, saying what to install.
+ *
+ * The experiment notebooks (01-scaling …) load the latest finished quick sweep from
+ * `.cache/test-results/`, where test/experiments.test.ts (run before this file) leaves one per
+ * experiment; where none is there they run the quick preset into it (slower, never skipped).
+ * One of them, specialization (the cheapest), gets an empty results folder instead, so the path
+ * that runs a sweep from a notebook, with its progress display, runs every time.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,14 +17,32 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { EXPERIMENTS } from '../experiments/index.ts';
+import { latestFinishedSweep } from '../kernel-lib/exp/orchestrate.ts';
+import { loadReport } from '../kernel-lib/exp/report.ts';
+import { deviceText } from '../kernel-lib/display/device.ts';
 import { checkPage, launchChromium, requireChromium, type PageCheck } from './helpers/browser.ts';
-import { notebookJson, outputText, prepareKernel, requireJupyter, ROOT, runNotebook, tsBlocks, type ExecutedNotebook } from './helpers/notebook.ts';
+import { displayHtml, displayText, notebookJson, outputText, prepareKernel, requireJupyter, ROOT, runNotebook, tsBlocks, type ExecutedNotebook } from './helpers/notebook.ts';
 
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 /** nbconvert's Debian template links optional local copies of require.js and MathJax (libjs-* packages). */
 const DEBIAN_TEMPLATE_FILES = 'file:///usr/share/javascript/';
 
 const notebooks = readdirSync(join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+
+/** Where test/experiments.test.ts leaves a finished quick sweep of every experiment. */
+const TEST_RESULTS = join(ROOT, '.cache', 'test-results');
+/** The experiment whose notebook gets an empty results folder, so that it runs its sweep (the cheapest one). */
+const RUNS_HERE = 'specialization';
+/** The experiment a notebook shows: `01-scaling.ipynb` → `scaling`; null for the others. */
+const experimentOf = (nb: string): string | null => {
+  const name = nb.match(/^\d\d-(.+)\.ipynb$/)?.[1];
+  return name && Object.hasOwn(EXPERIMENTS, name) ? name : null;
+};
+/** The plot div of figure `id` is `switchyard-<id>-<16 hex digits>`. */
+const figureIdOf = (divId: string) => divId.replace(/^switchyard-/, '').replace(/-[0-9a-f]{16}$/, '');
+/** Ids of the tables shown (`data-table-id`) in HTML. */
+const tableIdsIn = (html: string) => [...html.matchAll(/data-table-id="([^"]*)"/g)].map((m) => m[1]);
 
 /** Asserts two texts are the same but for numbers that differ by at most 1e-3 relative (float rounding across backends). */
 function assertSameNumbers(got: string, want: string): void {
@@ -50,6 +74,45 @@ async function assertRunAndExport(browser: Browser, name: string, run: ExecutedN
   return page;
 }
 
+/**
+ * Asserts that an experiment notebook showed its report: loaded from the newest finished sweep when
+ * there was one (`finishedBefore`), else run (its progress display ending with every run done);
+ * the runs' devices, the claims table with a row per claim, and every figure and table of the
+ * analysis, drawn in the export.
+ */
+function assertShowsReport(nb: string, experiment: string, results: string, finishedBefore: string | null, run: ExecutedNotebook, exportHtml: string, page: PageCheck): void {
+  const dir = latestFinishedSweep(experiment, 'quick', results);
+  assert.ok(dir, `${nb}: no finished ${experiment} sweep in ${results} after the notebook ran`);
+  if (finishedBefore) assert.equal(dir, finishedBefore, `${nb}: a finished sweep was there, yet another one was made`);
+  const doc = loadReport(dir);
+  const texts = run.outputs.map(displayText);
+  const htmls = run.outputs.map(displayHtml);
+  if (finishedBefore) {
+    assert.ok(texts.some((x) => x.startsWith(`Loaded the finished sweep in \`${dir}\`; its report was built ${doc.generated}`)), `${nb}: does not say which results it loaded and when they were built`);
+  } else {
+    assert.ok(texts.includes(`Ran the sweep in \`${dir}\`.`), `${nb}: does not say it ran the sweep`);
+    const runsInSweep = doc.sections[0].tables.find((x) => x.id === 'runs')!.rows.length;
+    const progress = texts.filter((x) => x.startsWith(`${experiment}, preset quick: `));
+    assert.equal(progress.length, 1, `${nb}: expected one progress output updated in place, got ${progress.length}`);
+    assert.match(progress[0], new RegExp(`^${experiment}, preset quick: ${runsInSweep}/${runsInSweep} done`), `${nb}: the progress display did not end with every run done`);
+  }
+  for (const d of doc.devices) assert.ok(texts.includes(deviceText(d)), `${nb}: does not show the device the runs ran on (${deviceText(d)})`);
+  // The claims: a table with the paper's claims as its header, a row per claim, in the notebook and its export.
+  const claims = htmls.filter((h) => tableIdsIn(h).includes('claims'));
+  assert.equal(claims.length, 1, `${nb}: expected the claims table once, got ${claims.length}`);
+  assert.match(claims[0], /<th[^>]*>paper&#39;s claim<\/th>/);
+  assert.equal([...claims[0].matchAll(/<tr>/g)].length, doc.claims.length + 1, `${nb}: the claims table does not have a row per claim`);
+  assert.ok(doc.claims.length >= 1, `${nb}: the report has no claims`);
+  // Every figure and table of the analysis (the sections after "What was run"), figures drawn in the export.
+  const analysis = doc.sections.slice(1);
+  const drawn = new Set(page.plots.filter((p) => p.drawn).map((p) => figureIdOf(p.id)));
+  const missingFigures = analysis.flatMap((s) => s.figures.map((f) => f.id)).filter((id) => !drawn.has(id));
+  assert.deepEqual(missingFigures, [], `${nb}: report figures not drawn in the export`);
+  const shownTables = new Set(tableIdsIn(exportHtml));
+  const missingTables = ['claims', ...analysis.flatMap((s) => s.tables.map((x) => x.id))].filter((id) => !shownTables.has(id));
+  assert.deepEqual(missingTables, [], `${nb}: report tables not in the export`);
+}
+
 describe('notebooks', () => {
   let browser: Browser;
   let jupyterPath: string;
@@ -68,20 +131,53 @@ describe('notebooks', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  test('there are notebooks, starting with 00-switch-layer', () => {
+  test('there are notebooks: 00-switch-layer, then one per experiment in order', () => {
     assert.equal(notebooks[0], '00-switch-layer.ipynb');
+    Object.keys(EXPERIMENTS).forEach((name, i) => {
+      const nb = `${String(i + 1).padStart(2, '0')}-${name}.ipynb`;
+      assert.ok(notebooks.includes(nb), `no notebook ${nb} for experiment ${name}`);
+    });
+  });
+
+  test('notebooks are saved without outputs, import only switchyard and tfjs, and the experiment notebooks default to the quick preset', () => {
+    for (const nb of notebooks) {
+      const cells = (JSON.parse(readFileSync(join(ROOT, 'notebooks', nb), 'utf8')) as { cells: { cell_type: string; source: string | string[]; outputs?: unknown[]; execution_count?: unknown }[] }).cells;
+      const code = cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
+      for (const c of cells.filter((x) => x.cell_type === 'code')) {
+        assert.deepEqual(c.outputs, [], `${nb} is saved with outputs: clear them before committing`);
+        assert.equal(c.execution_count, null, `${nb} is saved with execution counts`);
+      }
+      const modules = code.flatMap((src) => [...src.matchAll(/\bfrom\s+'([^']+)'|\brequire\('([^']+)'\)|\bimport\('([^']+)'\)/g)].map((m) => m[1] ?? m[2] ?? m[3]));
+      assert.deepEqual([...new Set(modules)].filter((m) => m !== 'switchyard' && m !== '@tensorflow/tfjs'), [], `${nb} imports something other than 'switchyard' and '@tensorflow/tfjs'`);
+      if (experimentOf(nb)) {
+        const config = code.filter((src) => /\bconst PRESET\b/.test(src));
+        assert.equal(config.length, 1, `${nb}: one cell must set PRESET`);
+        assert.match(config[0], /^const PRESET: PresetName = 'quick'; const RUN_AGAIN = false; const BUDGET_MINUTES: number \| undefined = undefined;$/m, `${nb}: the configuration line must default to the quick preset, loading finished results`);
+      }
+    }
   });
 
   for (const nb of notebooks) {
-    test(`${nb} runs top to bottom on tslab; its HTML export draws every figure offline`, async (t) => {
+    const experiment = experimentOf(nb);
+    test(`${nb} runs top to bottom on tslab; its HTML export draws every figure offline${experiment ? `; it shows the ${experiment} report (${experiment === RUNS_HERE ? 'running its quick preset into an empty results folder' : 'from the shared quick results, run into them when missing'})` : ''}`, async (t) => {
       const name = basename(nb, '.ipynb');
       const html = join(out, `${name}.html`);
-      const run = runNotebook(join(ROOT, 'notebooks', nb), { jupyterPath, outIpynb: join(out, nb), outHtml: html });
-      runs.set(nb, run);
-      const page = await assertRunAndExport(browser, nb, run, html);
-      const text = run.outputs.map(outputText).join('');
-      assert.match(text, /backend \w+ on /, `${nb} does not say which backend and device ran`);
-      t.diagnostic(`${nb}: ${run.seconds.toFixed(1)} s on the kernel, ${page.plots.length} figures drawn`);
+      // Experiment notebooks: the shared finished results, or for one of them an empty folder (it runs its sweep).
+      const results = experiment === RUNS_HERE ? mkdtempSync(join(tmpdir(), 'switchyard-nb-results-')) : TEST_RESULTS;
+      try {
+        const finishedBefore = experiment ? latestFinishedSweep(experiment, 'quick', results) : null;
+        // A sweep run from a notebook is one cell: up to a few minutes at the quick preset on 2 busy cores.
+        const run = runNotebook(join(ROOT, 'notebooks', nb), { jupyterPath, outIpynb: join(out, nb), outHtml: html, env: experiment ? { SWITCHYARD_RESULTS: results } : {}, timeoutSec: experiment ? 1200 : undefined });
+        runs.set(nb, run);
+        const page = await assertRunAndExport(browser, nb, run, html);
+        const text = [...run.outputs.map(outputText), ...run.outputs.map(displayText)].join('\n');
+        assert.match(text, /backend \w+ on /, `${nb} does not say which backend and device ran`);
+        assert.match(text, /tensors: (\d+) now, \1 at the start/, `${nb} does not end with tf.memory().numTensors where it started`);
+        if (experiment) assertShowsReport(nb, experiment, results, finishedBefore, run, readFileSync(html, 'utf8'), page);
+        t.diagnostic(`${nb}: ${run.seconds.toFixed(1)} s on the kernel, ${page.plots.length} figures drawn${experiment ? (finishedBefore ? ', results loaded' : ', quick preset run here') : ''}`);
+      } finally {
+        if (results !== TEST_RESULTS) rmSync(results, { recursive: true, force: true });
+      }
     });
   }
 

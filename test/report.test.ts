@@ -14,6 +14,7 @@ import type { Browser } from 'playwright-core';
 import { checkPage, launchChromium } from './helpers/browser.ts';
 import { renderReportHtml } from '../kernel-lib/report/html.ts';
 import { writeReport } from '../kernel-lib/report/write.ts';
+import { reportFigure, reportTable } from '../kernel-lib/report/lookup.ts';
 import { figureHtml } from '../kernel-lib/display/plotly.ts';
 import type { ReportDoc } from '../kernel-lib/report/types.ts';
 
@@ -123,6 +124,14 @@ describe('report page', () => {
     const claims = sampleDoc();
     claims.sections[1].tables.push({ id: 'claims', title: 'x', columns: [], rows: [] });
     assert.throws(() => writeReport(join(dir, 'bad3'), claims), /'claims' is used twice \(claims is the claims table\)/);
+  });
+
+  test('reportFigure and reportTable find a figure or table by id, and name what exists when one is missing', () => {
+    const doc = sampleDoc();
+    assert.equal(reportFigure(doc, 'heat').title, 'Heat');
+    assert.equal(reportTable(doc, 'runs').title, 'Runs');
+    assert.throws(() => reportFigure(doc, 'nope'), /the capacity report has no figure 'nope' \(figures: loss, loads, heat\)/);
+    assert.throws(() => reportTable(doc, 'nope'), /the capacity report has no table 'nope' \(tables: runs\)/);
   });
 
   test('the page checker fails a figure without plotly.js and a page that asks for the network', async () => {

@@ -89,6 +89,18 @@ export function tsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
+/** A display output's `text/plain` ('' for other outputs). */
+export function displayText(o: NotebookOutput): string {
+  const t = o.data?.['text/plain'];
+  return Array.isArray(t) ? t.join('') : typeof t === 'string' ? t : '';
+}
+
+/** A display output's `text/html` ('' for other outputs). */
+export function displayHtml(o: NotebookOutput): string {
+  const t = o.data?.['text/html'];
+  return Array.isArray(t) ? t.join('') : typeof t === 'string' ? t : '';
+}
+
 /** Text of a stream or error output. */
 export function outputText(o: NotebookOutput): string {
   if (o.output_type === 'error') return `${o.ename}: ${o.evalue}`;
