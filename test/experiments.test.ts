@@ -244,14 +244,14 @@ describe('experiment input and stops', () => {
 
   test('SIGTERM stops the sweep and its running children with checkpoints; running it again finishes it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'switchyard-stop-'));
-    const run = startCli(['exp', 'stability', '--results', root, '--backend', 'wasm', '--jobs', '2']);
-    await run.waitForStderr(/running init[^ ]+ [1-9]\d*\/120/, 120_000);
+    const run = startCli(['exp', 'specialization', '--results', root, '--backend', 'wasm', '--jobs', '2']);
+    await run.waitForStderr(/running switch[^ ]+ [1-9]\d*\/120/, 120_000);
     run.proc.kill('SIGTERM');
     assert.equal(await run.exited, 143, run.stderr());
-    const dir = join(root, 'stability', readdirSync(join(root, 'stability'))[0]);
+    const dir = join(root, 'specialization', readdirSync(join(root, 'specialization'))[0]);
     const interrupted = readdirSync(join(dir, 'runs')).filter((id) => existsSync(join(dir, 'runs', id, 'run.json')) && JSON.parse(readFileSync(join(dir, 'runs', id, 'run.json'), 'utf8')).status === 'interrupted');
     assert.ok(interrupted.length >= 1, 'no run recorded its graceful stop');
-    const again = cliSync(['exp', 'stability', '--results', root, '--backend', 'wasm']);
+    const again = cliSync(['exp', 'specialization', '--results', root, '--backend', 'wasm']);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(JSON.parse(again.stdout).missing, []);
   });

@@ -56,7 +56,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
       const sp = speedups.find((x) => x.g === g);
       return [label(rs[0]), (rs[0].labels.experts as number | null) ?? null, s.total, s.active, s.flops, pm(over(rs, finalNlp)), num(over(rs, (r) => r.final!.accuracy).mean), num(over(rs, tokensPerSec).mean, 0), num(epochs(rs[0]), 2), num(over(rs, (r) => lateTrainLoss(r) - r.final!.loss).mean), sp ? num(sp.steps.mean, 2) : null, sp ? num(sp.time.mean, 2) : null, done(rs).length];
     }),
-    caption: 'train − val loss: the last quarter\'s training cross-entropy minus the final validation loss; strongly negative values mean memorisation (training loss far below validation).',
+    caption: 'train − val loss: the last quarter\'s training cross-entropy minus the final validation loss. Training and validation text differ, so the value is not 0 even without memorisation; compare configurations, and a gap that grows more negative with more parameters or epochs is memorisation.',
   };
 
   // ---- claims
