@@ -3,18 +3,22 @@
  * `exp --list`: the experiments and presets. `exp run-one <dir> --index i`: one run of a sweep
  * (what the runner's children and Slurm array tasks run). `exp calibrate <dir> --index i`: times
  * a run's training step (for `--budget`). `report <dir>`: rebuilds a report from its runs alone.
+ * `exp <name> --emit slurm [--submit]`: the sweep as a Slurm job array (exp-slurm.ts).
  */
+import { join } from 'node:path';
 import { EXPERIMENTS, getExperiment, PRESETS, runExperiment } from '../../experiments/index.ts';
 import { useBackend, BACKEND_NAMES, type ConcreteBackend } from '../backend/index.ts';
 import { loadCorpus } from '../data/index.ts';
 import { timeTrainSteps } from '../exp/budget.ts';
 import { buildReport } from '../exp/report.ts';
 import { sweepProgressDisplay } from '../display/sweep.ts';
+import { releaseEarlierIncarnationLock } from '../exp/slurm-lock.ts';
 import { readSweep, runConfig } from '../exp/sweep-file.ts';
 import { PRESET_NAMES } from '../exp/types.ts';
 import { train, TrainingDiverged } from '../train/trainer.ts';
 import { formatOptions, parseArgs, type OptionSpecs } from './args.ts';
 import { COMMON_OPTIONS, log } from './common.ts';
+import { emitCommand, SLURM_OPTIONS, wantsEmit } from './exp-slurm.ts';
 import { stopOnSignals } from './signals.ts';
 
 export const EXP_OPTIONS: OptionSpecs = {
@@ -29,9 +33,11 @@ export const EXP_OPTIONS: OptionSpecs = {
 const RUN_ONE_OPTIONS: OptionSpecs = {
   index: { type: 'integer', min: 0, help: 'which run of the sweep (0-based; a Slurm array task passes $SLURM_ARRAY_TASK_ID)' },
   restart: { type: 'boolean', help: 'start the run afresh, moving its old directory aside' },
+  divergedOk: { type: 'boolean', help: 'exit 0 for a diverged run (a result, not a failure), as Slurm array tasks do so the report\'s afterok dependency holds' },
 };
 
 export const EXP_USAGE = `usage: switchyard exp <name> [--preset quick|cpu|gpu] [--budget minutes] [--jobs n] [--results dir] [--id id]
+       switchyard exp <name> [--preset p] --emit slurm [--out dir] [--submit] [--partition p] [--time t] [--gres g] [--jobs n]
        switchyard exp --list
        switchyard exp run-one <sweep folder> --index i
        switchyard exp calibrate <sweep folder> --index i
@@ -57,17 +63,19 @@ async function runOne(positional: string[], o: Record<string, unknown>, calibrat
     process.stdout.write(JSON.stringify({ msPerStep, timedMs: performance.now() - t0 }) + '\n');
     return 0;
   }
+  const diverged = o.divergedOk ? 0 : 3;
+  releaseEarlierIncarnationLock(join(cfg.outDir, cfg.name)); // a requeued Slurm task
   const stop = stopOnSignals(`run ${cfg.name}`);
   try {
     const result = await train(cfg, { signal: stop.signal, restart: o.restart as boolean | undefined });
     process.stdout.write(JSON.stringify(result) + '\n');
     if (result.status === 'interrupted') return stop.exitCode() ?? 130;
-    return result.status === 'diverged' ? 3 : 0;
+    return result.status === 'diverged' ? diverged : 0;
   } catch (err) {
     if (err instanceof TrainingDiverged) {
       log(err.message);
       process.stdout.write(JSON.stringify(err.result) + '\n');
-      return 3;
+      return diverged;
     }
     throw err;
   } finally {
@@ -86,7 +94,7 @@ export async function expCommand(args: string[]): Promise<number> {
     }
     return runOne(positional, options, sub === 'calibrate');
   }
-  const specs = { ...COMMON_OPTIONS, ...EXP_OPTIONS };
+  const specs = { ...COMMON_OPTIONS, ...EXP_OPTIONS, ...SLURM_OPTIONS };
   const { positional, options: o } = parseArgs(args, specs, 'exp');
   if (o.help) {
     process.stdout.write(`${EXP_USAGE}\n\n${formatOptions(specs)}\n\n${listText()}`);
@@ -100,6 +108,7 @@ export async function expCommand(args: string[]): Promise<number> {
   if (!name) throw new Error(`exp: name an experiment (${Object.keys(EXPERIMENTS).join(', ')}), or --list`);
   if (extra.length) throw new Error(`exp: unexpected argument '${extra[0]}'`);
   getExperiment(name); // unknown names fail before anything starts
+  if (wantsEmit(o)) return emitCommand(name, o);
   const stop = stopOnSignals(`experiment ${name}`);
   try {
     const r = await runExperiment(name, {
