@@ -57,6 +57,8 @@ start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   chmod 755 "$dir"
+  runuser -u munge -- test -x "$dir" \
+    || die "the munge user cannot reach $dir: every folder above it must be searchable by others (chmod o+x), or choose another place"
   mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge"
   chown munge:munge "$dir/munge"
   chmod 755 "$dir/munge"
