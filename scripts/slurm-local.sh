@@ -67,7 +67,7 @@ start() {
   chmod 600 "$dir/munge/munge.key"
   runuser -u munge -- munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
     --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" \
-    || { stop_quietly; die "munged did not start: $(tail -n 3 "$dir/munge/munged.log" 2>/dev/null)"; }
+    || fail "munged did not start: $(tail -n 3 "$dir/munge/munged.log" 2>/dev/null)"
 
   local node host mem ctld_port slurmd_port
   node=$(slurmd -C | head -n 1)
@@ -110,8 +110,8 @@ $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF="$dir/slurm.conf"
-  slurmctld -i || { stop_quietly; die "slurmctld did not start: $(tail -n 5 "$dir/log/slurmctld.log" 2>/dev/null)"; }
-  slurmd || { stop_quietly; die "slurmd did not start: $(tail -n 5 "$dir/log/slurmd.log" 2>/dev/null)"; }
+  slurmctld -i || fail "slurmctld did not start: $(tail -n 5 "$dir/log/slurmctld.log" 2>/dev/null)"
+  slurmd || fail "slurmd did not start: $(tail -n 5 "$dir/log/slurmd.log" 2>/dev/null)"
   for _ in $(seq 150); do
     if sinfo -h -o '%T' 2>/dev/null | grep -qx idle; then
       say "up: node $host idle (slurmctld port $ctld_port, slurmd port $slurmd_port; state in $dir)"
@@ -120,10 +120,14 @@ EOF
     fi
     sleep 0.2
   done
-  local state
-  state=$(sinfo -h -o '%T %E' 2>&1 || true)
+  fail "the node did not become idle within 30 s (sinfo: $(sinfo -h -o '%T %E' 2>&1 || true); slurmd.log: $(tail -n 5 "$dir/log/slurmd.log" 2>/dev/null))"
+}
+
+# A failed start stops what it started and removes what it wrote (the folder was empty).
+fail() {
   stop_quietly
-  die "the node did not become idle within 30 s (sinfo: $state); logs were in $dir/log"
+  rm -rf "$dir"
+  die "$1"
 }
 
 # Processes of this cluster's jobs left behind by a stopped slurmd: slurmstepd and the job's

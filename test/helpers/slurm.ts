@@ -5,7 +5,7 @@
  * the tests fail instead of skipping.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './proc.ts';
@@ -71,6 +71,7 @@ export function startCluster(): LocalCluster {
     stop: () => {
       const out = spawnSync('bash', [script, 'stop', dir], { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`slurm-local.sh stop failed (exit ${out.status}): ${out.stderr}`);
+      rmSync(parent, { recursive: true, force: true });
     },
   };
 }
