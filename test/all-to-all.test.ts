@@ -48,6 +48,12 @@ describe('all-to-all bytes of an expert-parallel Switch layer', () => {
     assert.equal(r.bytesPerAllToAll, 4080);
     assert.equal(r.payloadBytesPerStep, 16000);
     assert.equal(r.bytesPerStep, 16320);
+    // 7 experts on 7 devices, 100 tokens each: 100/7 = 14.3 slots, rounded up (not to the nearest) to 15.
+    // Buffer 7 · 7 · 15 · 4 = 2940 elements; 6/7 cross at 2 B: 5040 B. The tokens alone: 700 · 4 · 2 · 6/7 = 4800 B.
+    const up = allToAllCost({ experts: 7, tokens: 700, dModel: 4, capacityFactor: 1, devices: 7 });
+    assert.equal(up.capacity, 15);
+    assert.equal(up.bytesPerAllToAll, 5040);
+    assert.equal(up.payloadBytesPerStep, 4 * 4800);
   });
 
   test('smaller groups, more layers; one device moves nothing; dropless moves the payload; C is capped at the group', () => {
