@@ -9,7 +9,7 @@
  * - A task stopped mid-run by `scancel --batch --signal=TERM` (Slurm's SIGTERM to the batch
  *   step's process: only a trainer that is that process receives it) checkpoints at a step
  *   boundary and exits 143; the report job, whose afterok can no longer be met, is cancelled;
- *   `scontrol requeue` restarts the task, which resumes from the checkpoint; submitting again
+ *   `report <dir>` names the stopped run; `scontrol requeue` restarts the task, which resumes from the checkpoint; submitting again
  *   runs only the report, and it equals the local one.
  * - A task at its time limit (`--time=1`) gets SIGTERM, checkpoints and is recorded as stopped.
  */
@@ -98,6 +98,11 @@ describe('sweeps on a single-node Slurm cluster', () => {
     assert.ok(!existsSync(join(s.dir, 'runs', run, 'lock')), 'the stopped run left its lock');
     const reportJob = await cluster!.waitFor([s.submitted.reportJob], allEnded([s.submitted.reportJob]), 'the report job to be cancelled', 60_000);
     assert.equal(reportJob.get(s.submitted.reportJob), 'CANCELLED', 'a report job whose afterok can no longer be met must be cancelled (--kill-on-invalid-dep)');
+    // The report from whatever runs exist names the stopped run, on stderr and in the report.
+    const partial = cliSync(['report', s.dir]);
+    assert.equal(partial.code, 0, partial.stderr);
+    assert.match(partial.stderr, new RegExp(`run ${run} has no final result \\(interrupted: interrupted at step ${stopped.steps}\\)`));
+    assert.ok(JSON.parse(partial.stdout).missing.some((m: { run: string }) => m.run === run));
 
     const tq = Date.now();
     cluster!.run('scontrol', ['requeue', task]);
