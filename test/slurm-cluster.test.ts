@@ -18,15 +18,33 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
+import { getExperiment, PRESETS } from '../experiments/index.ts';
+import { latestFinishedSweep, presetSweep } from '../kernel-lib/exp/orchestrate.ts';
+import { loadRuns } from '../kernel-lib/exp/records.ts';
 import { readSweep, withSteps, writeSweep } from '../kernel-lib/exp/sweep-file.ts';
-import { cliSync } from './helpers/proc.ts';
+import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
+import { ROOT, cliSync } from './helpers/proc.ts';
 import { allEnded, startCluster, type LocalCluster } from './helpers/slurm.ts';
 import { comparableRecords } from './helpers/sweep-records.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `switchyard-${p}-`));
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const taskIds = (array: string, n: number) => Array.from({ length: n }, (_, i) => `${array}_${i}`);
+
+/**
+ * The reference: the same sweep run locally on wasm. experiments.test.ts runs it into
+ * .cache/test-results (where the notebook tests find it too); when that is there and finished,
+ * with this sweep's definition, it is used, else the sweep runs here, by the same command
+ * without --emit.
+ */
+function localReference(): string {
+  const cached = latestFinishedSweep('specialization', 'quick', join(ROOT, '.cache', 'test-results'));
+  const key = presetSweep(getExperiment('specialization'), PRESETS.quick, 'wasm').key;
+  if (cached && readSweep(cached).key === key && loadRuns(cached, readSweep(cached)).every((r) => r.device?.backend === 'wasm')) return cached;
+  const r = cliSync(['exp', 'specialization', '--preset', 'quick', '--results', tmp('slurm-local-ref'), '--backend', 'wasm']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).dir;
+}
 
 describe('sweeps on a single-node Slurm cluster', () => {
   let cluster: LocalCluster | undefined;
@@ -48,10 +66,7 @@ describe('sweeps on a single-node Slurm cluster', () => {
     writeSweep(out, withSteps(readSweep(out), 100_000));
     const job = cluster.run('sbatch', ['--parsable', '--time=1', '--array=0', join(out, 'submit.sbatch')]).trim();
     timeLimited = { dir: out, job };
-    // The reference: the same sweep run locally, by the same command without --emit.
-    const r = cliSync(['exp', 'specialization', '--preset', 'quick', '--results', tmp('slurm-local-ref'), '--backend', 'wasm']);
-    assert.equal(r.code, 0, r.stderr);
-    local = JSON.parse(r.stdout).dir;
+    local = localReference();
   });
 
   after(() => cluster?.stop());

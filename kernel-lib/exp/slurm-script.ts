@@ -112,7 +112,7 @@ export function submitScript(dir: string, sweep: SweepFile, backend: ConcreteBac
       'submitting again runs only what is left. Submit with the report after it:',
       `  jid=$(sbatch --parsable ${dir}/submit.sbatch)`,
       `  sbatch --dependency=afterok:$jid ${dir}/report.sbatch`,
-      "The task exec's the trainer: Slurm's SIGTERM (time limit, preemption, requeue) reaches it, and it",
+      "The task execs the trainer: Slurm's SIGTERM (time limit, preemption, requeue) reaches it, and it",
       'stops at a step boundary with a checkpoint. `scancel --signal=TERM` needs --batch (or --full) to reach it.',
     ],
     [
