@@ -27,13 +27,25 @@ export function seeded(preset: PresetName, group: string, labels: SweepRun['labe
   return PRESETS[preset].seeds.map((seed) => ({ id: `${group}-s${seed}`, group, seed, config, labels }));
 }
 
-/** Cumulative training time (seconds, excluding evaluation) at each step with metrics. */
+/**
+ * Milliseconds one step of a run costs: its process's CPU time on the CPU backends (parallel
+ * runs share the cores, which inflates wall time unevenly; CPU time is what the step computed),
+ * wall time on a GPU (and for records without CPU time).
+ */
+export function stepCostMs(r: LoadedRun, row: LoadedRun['train'][number]): number {
+  return !r.device?.gpu && row.cpuMs > 0 ? row.cpuMs : row.stepMs;
+}
+
+/** What {@link stepCostMs} measures, for axis titles and captions. */
+export const TIME_MEANING = 'training time: CPU seconds of the run\'s process on CPU backends (parallel runs share cores), wall seconds on a GPU; evaluation excluded';
+
+/** Cumulative training time (seconds, see {@link stepCostMs}) at each step with metrics. */
 export function wallClock(r: LoadedRun): Map<number, number> {
   const out = new Map<number, number>();
   let t = 0;
   let prev = 0;
   for (const row of r.train) {
-    t += ((row.step - prev) * row.stepMs) / 1000;
+    t += ((row.step - prev) * stepCostMs(r, row)) / 1000;
     prev = row.step;
     out.set(row.step, t);
   }
@@ -105,10 +117,11 @@ export function epochs(r: Pick<LoadedRun, 'config' | 'trainTokens'>): number {
   return r.trainTokens ? (r.config.steps * r.config.batchSize * r.config.seqLen) / r.trainTokens : NaN;
 }
 
-/** Mean tokens per second of a run (over its metric rows). */
+/** Tokens per second of training time ({@link stepCostMs}), over the run's metric rows but the first window (start-up). */
 export function tokensPerSec(r: LoadedRun): number {
-  const rows = r.train.slice(1); // the first window includes start-up
-  return summarize((rows.length ? rows : r.train).map((t) => t.tokensPerSec)).mean;
+  const rows = r.train.length > r.config.logEvery ? r.train.slice(r.config.logEvery) : r.train;
+  const ms = rows.reduce((a, t) => a + stepCostMs(r, t), 0);
+  return (rows.length * r.config.batchSize * r.config.seqLen * 1000) / ms;
 }
 
 /** Mean of the last quarter of a run's training cross-entropy, for the train/validation gap. */

@@ -7,7 +7,7 @@ import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import { lineFigure, type Series } from '../../kernel-lib/exp/plots.ts';
 import { compare, fmtSummary, GREATER_RULE, summarize, verdictGreater } from '../../kernel-lib/exp/stats.ts';
 import type { Claim, Table } from '../../kernel-lib/report/types.ts';
-import { byGroup, done, finalNlp, num, over, pm, secondsToReach, tokensPerSec } from '../common.ts';
+import { TIME_MEANING, byGroup, done, finalNlp, num, over, pm, secondsToReach, tokensPerSec } from '../common.ts';
 
 const cfOf = (r: LoadedRun) => r.labels.capacityFactor as number | null;
 const cfLabel = (cf: number | null) => (cf === null ? 'dropless' : String(cf));
@@ -36,8 +36,8 @@ export function analyze(runs: LoadedRun[]): Analysis {
   const withDropless = (f: (r: LoadedRun) => number) =>
     routers.flatMap((rt) => [perCf(rt, f, rt === 'top1' ? 'Switch (top-1)' : 'top-2'), dropless(rt, f, `${rt === 'top1' ? 'Switch' : 'top-2'} dropless`)]).filter((s): s is Series => s !== null && s.x.length > 0);
   const quality = lineFigure({ id: 'quality-vs-capacity', title: 'Final validation quality vs training capacity factor', x: 'capacity factor (training)', y: 'neg. log perplexity', series: withDropless(finalNlp), caption: 'Dashed: the dropless run of the same router. Evaluation at capacity factor 2.0 for every run (Switch Table 1).' });
-  const speed = lineFigure({ id: 'speed-vs-capacity', title: 'Training throughput vs capacity factor', x: 'capacity factor (training)', y: 'tokens/s', series: withDropless(tokensPerSec), caption: 'Runs shared the machine\'s cores; on wasm empty capacity slots are skipped, so padding costs little there.' });
-  const timeTo = lineFigure({ id: 'time-to-threshold', title: `Training time to reach neg. log perplexity ${threshold.toFixed(3)}`, x: 'capacity factor (training)', y: 'seconds', series: withDropless((r) => secondsToReach(r, threshold)), caption: 'The threshold is the lowest final quality of any run, so every run reaches it (Switch Table 1, "time to quality threshold").' });
+  const speed = lineFigure({ id: 'speed-vs-capacity', title: 'Training throughput vs capacity factor', x: 'capacity factor (training)', y: 'tokens/s', series: withDropless(tokensPerSec), caption: `Tokens per second of ${TIME_MEANING}. On wasm empty capacity slots are skipped, so padding costs little there.` });
+  const timeTo = lineFigure({ id: 'time-to-threshold', title: `Training time to reach neg. log perplexity ${threshold.toFixed(3)}`, x: 'capacity factor (training)', y: 'seconds', series: withDropless((r) => secondsToReach(r, threshold)), caption: `The threshold is the lowest final quality of any run, so every run reaches it (Switch Table 1, "time to quality threshold"). Time: ${TIME_MEANING}.` });
   // Dropped fraction over training, per layer, for top-1 at each capacity factor.
   const droppedSeries: Series[] = of('top1').flatMap((rs) => {
     const r = done(rs)[0] ?? rs[0];

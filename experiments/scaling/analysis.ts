@@ -3,7 +3,7 @@ import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import { barFigure, lineFigure } from '../../kernel-lib/exp/plots.ts';
 import { compare, fmtSummary, GREATER_RULE, slopeOf, summarize, verdictGreater } from '../../kernel-lib/exp/stats.ts';
 import type { Claim, Table } from '../../kernel-lib/report/types.ts';
-import { byGroup, done, epochs, finalNlp, lateTrainLoss, meanEvalCurve, num, over, pm, secondsToReach, seriesOf, sizeOf, stepsToReach, tokensPerSec } from '../common.ts';
+import { TIME_MEANING, byGroup, done, epochs, finalNlp, lateTrainLoss, meanEvalCurve, num, over, pm, secondsToReach, seriesOf, sizeOf, stepsToReach, tokensPerSec } from '../common.ts';
 
 const label = (r: LoadedRun) => (r.labels.model === 'dense' ? 'dense' : r.labels.model === 'dense-2f' ? 'dense, 2×F (top-2 FLOPs)' : `${r.labels.model === 'switch' ? 'Switch' : 'top-2'} E=${r.labels.experts}`);
 
@@ -19,7 +19,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
   const curves = (axis: 'steps' | 'seconds') =>
     [...groups.values()].map((rs) => seriesOf(label(rs[0]), meanEvalCurve(done(rs), axis), rs[0].labels.model !== 'switch' && rs[0].labels.model !== 'top2'));
   const bySteps = lineFigure({ id: 'quality-vs-steps', title: 'Validation quality vs training steps', x: 'training step', y: 'neg. log perplexity (higher is better)', series: curves('steps'), caption: 'Mean over seeds; bars are standard errors. Switch at every E costs the dense model\'s FLOPs per token (Switch Fig. 4 right).' });
-  const byTime = lineFigure({ id: 'quality-vs-time', title: 'Validation quality vs training time', x: 'training seconds (evaluation excluded)', y: 'neg. log perplexity', series: curves('seconds'), caption: 'Wall-clock per run while runs shared the machine\'s cores in parallel; compare with care (Switch Fig. 5).' });
+  const byTime = lineFigure({ id: 'quality-vs-time', title: 'Validation quality vs training time', x: 'training seconds', y: 'neg. log perplexity', series: curves('seconds'), caption: `Time axis: ${TIME_MEANING} (Switch Fig. 5).` });
   const paramSeries = (entries: [string, LoadedRun[]][], name: string) => ({
     name,
     x: entries.map(([, rs]) => sizeOf(rs[0]).total),
@@ -104,7 +104,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
     });
     const s = compare(done(sw).map(tokensPerSec), done(t2).map(tokensPerSec));
     claims.push({
-      claim: 'Switch (top-1) trains faster than top-2 in wall-clock time (Switch §2.1, Table 1)',
+      claim: 'Switch (top-1) trains faster than top-2 (Switch §2.1, Table 1)',
       measured: `E=${E}: Switch ${fmtSummary(s.a, 0)} vs top-2 ${fmtSummary(s.b, 0)} tokens/s`,
       verdict: verdictGreater(s),
       rule: GREATER_RULE,

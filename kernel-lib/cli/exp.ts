@@ -15,11 +15,11 @@ import { sweepProgressDisplay } from '../display/sweep.ts';
 import { releaseEarlierIncarnationLock } from '../exp/slurm-lock.ts';
 import { readSweep, runConfig } from '../exp/sweep-file.ts';
 import { PRESET_NAMES } from '../exp/types.ts';
-import { train, TrainingDiverged } from '../train/trainer.ts';
 import { formatOptions, parseArgs, type OptionSpecs } from './args.ts';
 import { COMMON_OPTIONS, log } from './common.ts';
 import { emitCommand, SLURM_OPTIONS, wantsEmit } from './exp-slurm.ts';
 import { stopOnSignals } from './signals.ts';
+import { trainAsCommand } from './train.ts';
 
 export const EXP_OPTIONS: OptionSpecs = {
   preset: { type: 'string', choices: PRESET_NAMES, default: 'quick', help: 'quick (minutes, CI), cpu (≤ 1 h per experiment on 4 cores), gpu (one GPU)' },
@@ -63,24 +63,9 @@ async function runOne(positional: string[], o: Record<string, unknown>, calibrat
     process.stdout.write(JSON.stringify({ msPerStep, timedMs: performance.now() - t0 }) + '\n');
     return 0;
   }
-  const diverged = o.divergedOk ? 0 : 3;
   releaseEarlierIncarnationLock(join(cfg.outDir, cfg.name)); // a requeued Slurm task
-  const stop = stopOnSignals(`run ${cfg.name}`);
-  try {
-    const result = await train(cfg, { signal: stop.signal, restart: o.restart as boolean | undefined });
-    process.stdout.write(JSON.stringify(result) + '\n');
-    if (result.status === 'interrupted') return stop.exitCode() ?? 130;
-    return result.status === 'diverged' ? diverged : 0;
-  } catch (err) {
-    if (err instanceof TrainingDiverged) {
-      log(err.message);
-      process.stdout.write(JSON.stringify(err.result) + '\n');
-      return diverged;
-    }
-    throw err;
-  } finally {
-    stop.dispose();
-  }
+  const code = await trainAsCommand(cfg, o.restart as boolean | undefined);
+  return code === 3 && o.divergedOk ? 0 : code; // 3: diverged
 }
 
 export async function expCommand(args: string[]): Promise<number> {

@@ -6,6 +6,7 @@
  * checkpoint (run the same command again to resume).
  */
 import { formatConfigHelp } from '../train/config-help.ts';
+import type { TrainConfig } from '../train/config.ts';
 import { loadTrainConfig } from '../train/load-config.ts';
 import { train, TrainingDiverged } from '../train/trainer.ts';
 import { log } from './common.ts';
@@ -41,7 +42,15 @@ export async function trainCommand(args: string[]): Promise<number> {
     else rest.push(a);
   }
   const cfg = await loadTrainConfig(file, rest);
-  const stop = stopOnSignals('training');
+  return trainAsCommand(cfg, restart);
+}
+
+/**
+ * Trains `cfg` as a command does (`train`, `exp run-one`): SIGINT/SIGTERM stop it gracefully,
+ * the result goes to stdout as JSON, a summary to stderr; returns the documented exit status.
+ */
+export async function trainAsCommand(cfg: TrainConfig, restart = false): Promise<number> {
+  const stop = stopOnSignals(`run ${cfg.name}`);
   try {
     const result = await train(cfg, { signal: stop.signal, restart });
     const e = result.finalEval;

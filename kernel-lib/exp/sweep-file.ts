@@ -30,7 +30,7 @@ export function checkPreset(preset: string): PresetName {
 export interface ResolveOptions {
   /** Base config of the preset (model size, schedule, …), below the experiment's own base. */
   presetBase: Partial<TrainConfig>;
-  /** Steps when no budget sets them. */
+  /** Steps when no budget sets them (the sweep's own `steps` takes precedence). */
   steps: number;
   schedule: Schedule;
   budgetMinutes?: number | null;
@@ -56,12 +56,14 @@ export function resolveSweep(exp: Experiment, preset: PresetName, o: ResolveOpti
     return { ...r, config };
   });
   const budgetMinutes = o.budgetMinutes ?? null;
-  const key = definitionKey(exp.name, preset, budgetMinutes, runs);
+  // The step count is part of the definition unless a budget sets it (then the budget is).
+  const key = definitionKey(exp.name, preset, budgetMinutes !== null ? `budget ${budgetMinutes} min` : `${def.steps ?? o.steps} steps`, runs);
+  const steps = def.steps ?? o.steps;
   const sweep: SweepFile = {
     format: 'switchyard-sweep-1', experiment: exp.name, preset, key, created: new Date().toISOString(), budgetMinutes,
-    steps: o.steps, stepsFrom: { kind: 'preset' }, schedule: o.schedule, snapshots: def.snapshots ?? 0, runs,
+    steps, stepsFrom: { kind: 'preset' }, schedule: o.schedule, snapshots: def.snapshots ?? 0, runs,
   };
-  return withSteps(sweep, o.steps);
+  return withSteps(sweep, steps);
 }
 
 /**
@@ -88,10 +90,10 @@ export function withSteps(sweep: SweepFile, steps: number): SweepFile {
   return { ...sweep, steps, runs };
 }
 
-/** Hash of what defines the comparison: every run's config and labels, without steps, place or backend. */
-export function definitionKey(experiment: string, preset: string, budgetMinutes: number | null, runs: ResolvedRun[]): string {
+/** Hash of what defines the comparison: every run's config and labels (without place or backend), and its length (steps, or the budget that sets them). */
+export function definitionKey(experiment: string, preset: string, length: string, runs: ResolvedRun[]): string {
   const strip = (c: TrainConfig) => Object.fromEntries(Object.entries(c).filter(([k]) => !['steps', 'outDir', 'backend', 'progress', 'evalEvery', 'checkpointEvery', 'routingEvery'].includes(k)));
-  const text = JSON.stringify({ experiment, preset, budgetMinutes, runs: runs.map((r) => ({ id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: strip(r.config) })) });
+  const text = JSON.stringify({ experiment, preset, length, runs: runs.map((r) => ({ id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: strip(r.config) })) });
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 

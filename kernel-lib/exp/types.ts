@@ -48,6 +48,8 @@ export interface SweepDef {
   runs: SweepRun[];
   /** Routing snapshots per run (spread evenly over training; 0 or absent = none). */
   snapshots?: number;
+  /** Steps of every run when no `--budget` sets them (default: the preset's); sized so the sweep fits the preset's time. */
+  steps?: number;
 }
 
 /** How a step count turns into the step-dependent settings of every run. */

@@ -40,6 +40,12 @@ export interface StepMetrics {
   finite: boolean;
   /** Window average: wall time of the `logEvery` steps up to and including the read, divided by their count. */
   stepMs: number;
+  /**
+   * CPU time (user + system) of this process per step over the same window, ms. On the CPU
+   * backends this is the step's compute, unaffected by other processes sharing the cores
+   * (parallel runs of a sweep); on a GPU the wall time is the measure.
+   */
+  cpuMs: number;
   tokensPerSec: number;
   moe: { layer: number; droppedFraction: number; entropy: number; balanceLoss: number; zLoss: number; countsBefore: number[]; countsKept: number[] }[];
 }
@@ -269,6 +275,7 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
     const B = cfg.batchSize;
     const S = cfg.seqLen;
     let windowStart = performance.now();
+    let windowCpu = process.cpuUsage();
     let lastEval: EvalMetrics | undefined;
     let diverged: RunResult['diverged'];
 
@@ -284,7 +291,10 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
       stacked.dispose();
       const windowMs = now - windowStart;
       windowStart = now;
+      const cpu = process.cpuUsage(windowCpu);
+      windowCpu = process.cpuUsage();
       const stepMs = windowMs / pending.length;
+      const cpuMs = (cpu.user + cpu.system) / 1000 / pending.length;
       const { layers, experts: E } = stepper.layout();
       const rows: StepMetrics[] = pending.map((p, i) => {
         const r = data.subarray(i * width, (i + 1) * width);
@@ -310,6 +320,7 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
           zLoss: r[5],
           lr: p.lr,
           stepMs,
+          cpuMs,
           tokensPerSec: (B * S * 1000) / stepMs,
           moe,
         };

@@ -9,18 +9,18 @@
  * - every run's resolved config (`sweep.json`), its training rows (`metrics.jsonl`: losses,
  *   gradient norm, learning rate, per-layer dropped fraction, entropy, balance and z losses,
  *   routing counts before and after capacity), its evaluations, its final evaluation
- *   (`run.json`), its routing snapshots and its last checkpoint, byte for byte, except the two
- *   wall-clock fields of a training row, `stepMs` and `tokensPerSec`.
+ *   (`run.json`), its routing snapshots and its last checkpoint, byte for byte, except the three
+ *   timing fields of a training row: `stepMs` (wall time), `cpuMs` (CPU time) and `tokensPerSec`.
  *
- * Nothing else is left out. Experiments whose reports hold wall-clock figures (tokens/s, time to
- * a threshold, quality against time: `scaling`, `capacity`) would differ there legitimately;
- * the comparison is used on `specialization`, whose report holds none.
+ * Nothing else is left out. Experiments whose reports hold timing figures (tokens/s, time to a
+ * threshold, quality against time: `scaling`, `capacity`) would differ there legitimately; the
+ * comparison is used on `specialization`, whose report holds none.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const WALL_CLOCK = ['stepMs', 'tokensPerSec'];
+const TIMING = ['stepMs', 'cpuMs', 'tokensPerSec'];
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
@@ -30,7 +30,7 @@ function runRecords(runDir: string, steps: number) {
   const rows = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   const last = `ckpt-${String(steps).padStart(8, '0')}.bin`;
   return {
-    metrics: rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !WALL_CLOCK.includes(k)))),
+    metrics: rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMING.includes(k)))),
     finalEval: json(join(runDir, 'run.json')).finalEval,
     status: json(join(runDir, 'run.json')).status,
     routing: Object.fromEntries(filesOf(join(runDir, 'routing'), /./).map((f) => [f, sha(join(runDir, 'routing', f))])),
