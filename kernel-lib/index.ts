@@ -78,3 +78,15 @@ export type { Comparison, Summary } from './exp/stats.ts';
 export { barFigure, heatmapFigure, lineFigure } from './exp/plots.ts';
 export { readRoutingSnapshot, readRoutingTokens, routingSteps } from './train/routing-dump.ts';
 export type { RoutingSnapshot, RoutingTokens } from './train/routing-dump.ts';
+
+// Sweeps on a Slurm cluster: the sweep folder and its batch scripts, and submitting them.
+export { emitSlurmSweep } from './exp/slurm-emit.ts';
+export type { EmittedSweep, SlurmEmitOptions } from './exp/slurm-emit.ts';
+export { submitSweep } from './exp/slurm-submit.ts';
+export type { Submitted } from './exp/slurm-submit.ts';
+export { submitScript, reportScript, slurmDefaults } from './exp/slurm-script.ts';
+export type { SlurmOptions } from './exp/slurm-script.ts';
+
+// What an expert-parallel Switch layer would move between devices (docs/scaling-out.md).
+export { allToAllCost } from './moe/all-to-all.ts';
+export type { AllToAllConfig, AllToAllCost } from './moe/all-to-all.ts';

@@ -5,21 +5,6 @@
 # downloaded). Needs root (apt). Idempotent: does nothing when all are installed.
 set -euo pipefail
 
-packages=(jupyter-nbconvert python3-nbclient jupyter-client chromium)
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-notebook-tools: ${packages[*]} already installed" >&2
-  exit 0
-fi
-if [ "$(id -u)" != 0 ]; then echo "install-notebook-tools: needs root for apt-get install ${missing[*]}" >&2; exit 2; fi
-
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+bash "$(dirname "$0")/apt-ensure.sh" install-notebook-tools jupyter-nbconvert python3-nbclient jupyter-client chromium
 /usr/bin/python3 -c 'import nbclient, nbconvert, jupyter_client' || { echo "install-notebook-tools: /usr/bin/python3 cannot import nbclient/nbconvert" >&2; exit 1; }
 command -v chromium >/dev/null || { echo "install-notebook-tools: chromium did not install" >&2; exit 1; }
-echo "install-notebook-tools: installed ${missing[*]}" >&2

@@ -3,24 +3,28 @@
  * `exp --list`: the experiments and presets. `exp run-one <dir> --index i`: one run of a sweep
  * (what the runner's children and Slurm array tasks run). `exp calibrate <dir> --index i`: times
  * a run's training step (for `--budget`). `report <dir>`: rebuilds a report from its runs alone.
+ * `exp <name> --emit slurm [--submit]`: the sweep as a Slurm job array (exp-slurm.ts).
  */
+import { join } from 'node:path';
 import { EXPERIMENTS, getExperiment, PRESETS, runExperiment } from '../../experiments/index.ts';
 import { useBackend, BACKEND_NAMES, type ConcreteBackend } from '../backend/index.ts';
 import { corpusFor } from '../train/corpus-for.ts';
 import { timeTrainSteps } from '../exp/budget.ts';
 import { buildReport } from '../exp/report.ts';
 import { sweepProgressDisplay } from '../display/sweep.ts';
+import { releaseEarlierIncarnationLock } from '../exp/slurm-lock.ts';
 import { readSweep, runConfig } from '../exp/sweep-file.ts';
 import { PRESET_NAMES } from '../exp/types.ts';
 import { formatOptions, parseArgs, type OptionSpecs } from './args.ts';
 import { COMMON_OPTIONS, log } from './common.ts';
+import { emitCommand, SLURM_OPTIONS, wantsEmit } from './exp-slurm.ts';
 import { stopOnSignals } from './signals.ts';
 import { trainAsCommand } from './train.ts';
 
 export const EXP_OPTIONS: OptionSpecs = {
   preset: { type: 'string', choices: PRESET_NAMES, default: 'quick', help: 'quick (minutes, CI), cpu (≤ 1 h per experiment on 4 cores), gpu (one GPU)' },
   budget: { type: 'number', min: 0.1, help: 'fit the sweep into this many minutes: a calibration sets one step count for every run' },
-  jobs: { type: 'integer', min: 1, max: 256, help: 'runs at a time (default: cores on wasm/cpu, 1 on a GPU)' },
+  jobs: { type: 'integer', min: 1, max: 256, help: 'runs at a time (default: cores on wasm/cpu, 1 on a GPU; with --emit: array tasks running at a time, default all)' },
   results: { type: 'string', help: 'results folder (default <project>/results)' },
   id: { type: 'string', help: 'name the sweep folder <preset>-<id> (default: a hash of the sweep\'s definition)' },
   corpus: { type: 'string', help: 'train on a .txt or .jsonl file of your own instead of Brown (not specialization, which needs Brown\'s tags)' },
@@ -30,9 +34,11 @@ export const EXP_OPTIONS: OptionSpecs = {
 const RUN_ONE_OPTIONS: OptionSpecs = {
   index: { type: 'integer', min: 0, help: 'which run of the sweep (0-based; a Slurm array task passes $SLURM_ARRAY_TASK_ID)' },
   restart: { type: 'boolean', help: 'start the run afresh, moving its old directory aside' },
+  divergedOk: { type: 'boolean', help: 'exit 0 for a diverged run (a result, not a failure), as Slurm array tasks do so the report\'s afterok dependency holds' },
 };
 
 export const EXP_USAGE = `usage: switchyard exp <name> [--preset quick|cpu|gpu] [--budget minutes] [--jobs n] [--results dir] [--id id]
+       switchyard exp <name> [--preset p] --emit slurm [--out dir] [--submit] [--partition p] [--time t] [--gres g] [--jobs n]
        switchyard exp --list
        switchyard exp run-one <sweep folder> --index i
        switchyard exp calibrate <sweep folder> --index i
@@ -58,7 +64,9 @@ async function runOne(positional: string[], o: Record<string, unknown>, calibrat
     process.stdout.write(JSON.stringify({ msPerStep, timedMs: performance.now() - t0 }) + '\n');
     return 0;
   }
-  return trainAsCommand(cfg, o.restart as boolean | undefined);
+  releaseEarlierIncarnationLock(join(cfg.outDir, cfg.name)); // a requeued Slurm task
+  const code = await trainAsCommand(cfg, o.restart as boolean | undefined);
+  return code === 3 && o.divergedOk ? 0 : code; // 3: diverged
 }
 
 export async function expCommand(args: string[]): Promise<number> {
@@ -72,7 +80,7 @@ export async function expCommand(args: string[]): Promise<number> {
     }
     return runOne(positional, options, sub === 'calibrate');
   }
-  const specs = { ...COMMON_OPTIONS, ...EXP_OPTIONS };
+  const specs = { ...COMMON_OPTIONS, ...EXP_OPTIONS, ...SLURM_OPTIONS };
   const { positional, options: o } = parseArgs(args, specs, 'exp');
   if (o.help) {
     process.stdout.write(`${EXP_USAGE}\n\n${formatOptions(specs)}\n\n${listText()}`);
@@ -86,6 +94,7 @@ export async function expCommand(args: string[]): Promise<number> {
   if (!name) throw new Error(`exp: name an experiment (${Object.keys(EXPERIMENTS).join(', ')}), or --list`);
   if (extra.length) throw new Error(`exp: unexpected argument '${extra[0]}'`);
   getExperiment(name); // unknown names fail before anything starts
+  if (wantsEmit(o)) return emitCommand(name, o);
   const stop = stopOnSignals(`experiment ${name}`);
   try {
     const r = await runExperiment(name, {

@@ -70,29 +70,46 @@ function corpusOption(exp: Experiment, corpus: string | undefined): { corpus?: s
   return { corpus: path };
 }
 
-/** Finds the sweep folder and settles its sweep file: reused when it holds the same definition, refused when another. */
-async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions, device: DeviceInfo, jobs: number): Promise<{ dir: string; sweep: SweepFile }> {
-  const fresh = resolveSweep(exp, preset.name, { presetBase: { ...preset.base, ...corpusOption(exp, o.corpus) }, steps: preset.steps, schedule: preset.schedule, budgetMinutes: o.budgetMinutes ?? null, backend: device.backend });
-  const dir = sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
+/** The sweep of an experiment at a preset, every run resolved and checked; nothing is written. */
+export function presetSweep(exp: Experiment, preset: PresetDef, backend: BackendName, budgetMinutes: number | null = null, corpus?: string): SweepFile {
+  return resolveSweep(exp, preset.name, { presetBase: { ...preset.base, ...corpusOption(exp, corpus) }, steps: preset.steps, schedule: preset.schedule, budgetMinutes, backend });
+}
+
+/**
+ * Claims the folder `dir` for the sweep `fresh`, writing nothing else: a folder holding the same
+ * sweep (same definition key) gives back the sweep file already there (its runs continue); a
+ * new or empty folder gets `fresh` as its `sweep.json`. A folder holding another sweep, or
+ * anything but a sweep, is refused and left as it is. `choose` says what to change in that case
+ * (`--id`, `--out`).
+ */
+export function claimSweepFolder(dir: string, fresh: SweepFile, choose: string): { sweep: SweepFile; existed: boolean } {
   checkWritable(dir);
   if (existsSync(join(dir, 'sweep.json'))) {
     const old = readSweep(dir);
-    if (old.key !== fresh.key || old.experiment !== exp.name) {
-      throw new Error(`${dir} holds another sweep (${old.experiment}, definition ${old.key}; this one is ${fresh.key}); nothing was changed. Choose another --id.`);
+    if (old.key !== fresh.key || old.experiment !== fresh.experiment) {
+      throw new Error(`${dir} holds another sweep (${old.experiment}, definition ${old.key}; this one is ${fresh.key}); nothing was changed. Choose another ${choose}.`);
     }
     log(`continuing the sweep in ${dir} (${old.runs.length} runs of ${old.steps} steps)`);
-    return { dir, sweep: old };
+    return { sweep: old, existed: true };
   }
-  if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty and holds no sweep; nothing was changed. Choose another --id or folder.`);
-  let sweep = fresh;
-  writeSweep(dir, sweep); // the children of a calibration read it
-  if (o.budgetMinutes !== undefined) {
-    const plan = await planBudget(dir, sweep, o.budgetMinutes, jobs, device.backend);
-    sweep = withSteps(sweep, plan.steps);
-    sweep.stepsFrom = { kind: 'budget', msPerStep: Object.fromEntries(Object.entries(plan.timings).map(([g, t]) => [g, t.msPerStep])), jobs, minutes: o.budgetMinutes };
-    log(`budget ${o.budgetMinutes} min: ${plan.steps} steps per run (estimated ${plan.estimateMinutes.toFixed(1)} min with ${jobs} parallel run(s))`);
-    writeSweep(dir, sweep);
-  }
+  if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty and holds no sweep; nothing was changed. Choose another ${choose}.`);
+  writeSweep(dir, fresh);
+  return { sweep: fresh, existed: false };
+}
+
+/** Finds the sweep folder and settles its sweep file (see {@link claimSweepFolder}); a new sweep with a budget gets its steps from a calibration. */
+async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions, device: DeviceInfo, jobs: number): Promise<{ dir: string; sweep: SweepFile }> {
+  const fresh = presetSweep(exp, preset, device.backend, o.budgetMinutes ?? null, o.corpus);
+  const dir = sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
+  const claimed = claimSweepFolder(dir, fresh, '--id');
+  let sweep = claimed.sweep;
+  if (claimed.existed || o.budgetMinutes === undefined) return { dir, sweep };
+  // sweep.json is written: the children of a calibration read it.
+  const plan = await planBudget(dir, sweep, o.budgetMinutes, jobs, device.backend);
+  sweep = withSteps(sweep, plan.steps);
+  sweep.stepsFrom = { kind: 'budget', msPerStep: Object.fromEntries(Object.entries(plan.timings).map(([g, t]) => [g, t.msPerStep])), jobs, minutes: o.budgetMinutes };
+  log(`budget ${o.budgetMinutes} min: ${plan.steps} steps per run (estimated ${plan.estimateMinutes.toFixed(1)} min with ${jobs} parallel run(s))`);
+  writeSweep(dir, sweep);
   return { dir, sweep };
 }
 

@@ -52,10 +52,15 @@ export interface SweepOutcome {
   failed: RunProgress[];
 }
 
-/** The command that runs one run of a sweep: this project's CLI under its own tsx. */
-export function runOneCommand(dir: string, index: number, backend: ConcreteBackend): { command: string; args: string[]; cwd: string } {
+/** This project's CLI under its own tsx, with `words` after it, run from the project's folder. */
+export function cliCommand(...words: string[]): { command: string; args: string[]; cwd: string } {
   const root = projectRoot(import.meta.url);
-  return { command: process.execPath, args: ['--import', 'tsx', join(root, 'kernel-lib', 'cli.ts'), 'exp', 'run-one', dir, '--index', String(index), '--backend', backend], cwd: root };
+  return { command: process.execPath, args: ['--import', 'tsx', join(root, 'kernel-lib', 'cli.ts'), ...words], cwd: root };
+}
+
+/** The command that runs one run of a sweep. `index` may be a shell word (`"$SLURM_ARRAY_TASK_ID"`) for a batch script. */
+export function runOneCommand(dir: string, index: number | string, backend: ConcreteBackend): { command: string; args: string[]; cwd: string } {
+  return cliCommand('exp', 'run-one', dir, '--index', String(index), '--backend', backend);
 }
 
 /** Whether run `id` already finished for this sweep (completed with all steps, or diverged): no process needed. */
