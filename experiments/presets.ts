@@ -13,7 +13,7 @@ import type { PresetDef, PresetName } from '../kernel-lib/exp/types.ts';
 export const PRESETS: Record<PresetName, PresetDef> = {
   quick: {
     name: 'quick',
-    description: 'tests and CI: tiny model, ~100 steps; shows the machinery, not the effects',
+    description: 'tests and CI: tiny model, 120 steps per run; shows the machinery, not the effects',
     base: {
       vocabSize: 1000, seqLen: 32, batchSize: 8, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64,
       lr: 3e-3, minLr: 3e-4, logEvery: 10, evalBatches: 4, routingBatches: 4,
@@ -21,7 +21,7 @@ export const PRESETS: Record<PresetName, PresetDef> = {
     steps: 120,
     schedule: { evalPoints: 4, warmupFraction: 0.1 },
     seeds: [0, 1],
-    minutes: '~1 per experiment on 2 cores',
+    minutes: '0.2–1.2 per experiment on 2 idle cores (all five: about 3.5)',
   },
   cpu: {
     name: 'cpu',

@@ -6,14 +6,14 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../kernel-lib/backend/index.ts';
 import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
 import { readMetrics, train } from '../kernel-lib/train/trainer.ts';
-import { ROOT, childEnv, cliSync, startCli, startProcess, tinyFlags } from './helpers/proc.ts';
+import { ROOT, childEnv, cliSync, signalGroup, startCli, startProcess, tinyFlags } from './helpers/proc.ts';
 import { tinyConfig } from './helpers/train-config.ts';
 
 const fixtures = readdirSync(join(ROOT, 'test/fixtures/conformance')).map((f) => join('test/fixtures/conformance', f)).sort();
@@ -62,24 +62,45 @@ describe('stopping a run with a signal', () => {
     assert.equal(runJson(join(outDir, 'r')).finalEval.loss, straight.finalEval!.loss);
   });
 
-  test('SIGINT to the switchyard bin stops gracefully with exit 130; a second signal stops at once', async () => {
+  test('SIGINT to the switchyard bin stops gracefully with exit 130', async () => {
     const outDir = tmp('sigint');
     const run = startProcess(process.execPath, ['bin/switchyard.mjs', 'train', ...tinyFlags(outDir, 'a', { steps: 100000, logEvery: 25 })]);
     await run.waitForStderr(/step \d+\/100000/);
     run.proc.kill('SIGINT');
     assert.equal(await run.exited, 130, run.stderr());
     assert.equal(runJson(join(outDir, 'a')).stop.reason, 'SIGINT');
+  });
 
-    const twice = startCli(['train', ...tinyFlags(outDir, 'b', { steps: 100000, logEvery: 25 })]);
-    await twice.waitForStderr(/step \d+\/100000/);
-    twice.proc.kill('SIGTERM');
-    twice.proc.kill('SIGINT');
-    const code = await twice.exited;
-    assert.ok(code === 130 || code === 143, `exit ${code}`);
-    assert.match(twice.stderr(), /again: stopping at once/);
-    assert.ok(!existsSync(join(outDir, 'b', 'run.json')), 'a second signal must not wait for the graceful stop');
-    // Whatever was written is intact: the run resumes from its last checkpoint.
-    assert.ok(findResumePoint(join(outDir, 'b', 'checkpoints')), 'no resumable checkpoint after the hard stop');
+  test('Ctrl-C at a terminal (SIGINT to the whole process group) through `npm run cli`: one graceful stop, exit 130, a checkpoint', async () => {
+    // npm forwards the SIGINT its child already got from the terminal: two signals, one stop.
+    const outDir = tmp('ctrlc');
+    const run = startProcess('npm', ['run', '--silent', 'cli', '--', 'train', ...tinyFlags(outDir, 'c', { steps: 100000, logEvery: 25 })], {}, { group: true });
+    await run.waitForStderr(/step \d+\/100000/);
+    signalGroup(run, 'SIGINT');
+    assert.equal(await run.exited, 130, run.stderr());
+    assert.doesNotMatch(run.stderr(), /again: stopping at once/);
+    const rec = runJson(join(outDir, 'c'));
+    assert.equal(rec.status, 'interrupted', run.stderr());
+    assert.equal(rec.stop.reason, 'SIGINT');
+    assert.equal(findResumePoint(join(outDir, 'c', 'checkpoints'))!.manifest.step, rec.steps, 'a checkpoint at the stop step');
+  });
+
+  test('a repeat within a second is the same stop; a signal after that stops at once', async () => {
+    const child = startProcess(process.execPath, ['--import', 'tsx', 'test/helpers/signal-child.ts']);
+    try {
+      await child.waitForStderr(/ready/);
+      child.proc.kill('SIGTERM');
+      child.proc.kill('SIGINT');
+      await child.waitForStderr(/stopping gracefully/);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(child.proc.exitCode, null, `a repeat within a second stopped the process at once:\n${child.stderr()}`);
+      assert.doesNotMatch(child.stderr(), /again: stopping at once/);
+      child.proc.kill('SIGINT');
+      assert.equal(await child.exited, 130, child.stderr());
+      assert.match(child.stderr(), /SIGINT again: stopping at once/);
+    } finally {
+      child.proc.kill('SIGKILL'); // the child never ends on its own
+    }
   });
 
   test('a second process on the same run is refused while the first trains', async () => {

@@ -8,9 +8,9 @@
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EXPERIMENTS, PRESETS, runExperiment } from '../experiments/index.ts';
 import { latestFinishedSweep } from '../kernel-lib/exp/orchestrate.ts';
@@ -18,7 +18,7 @@ import { readSweep, resolveSweep } from '../kernel-lib/exp/sweep-file.ts';
 import { PRESET_NAMES } from '../kernel-lib/exp/types.ts';
 import type { ExperimentRun } from '../kernel-lib/exp/orchestrate.ts';
 import type { RunProgress } from '../kernel-lib/exp/runner.ts';
-import { ROOT, cliSync, startCli } from './helpers/proc.ts';
+import { ROOT, cliSync, signalGroup, startCli } from './helpers/proc.ts';
 
 export const TEST_RESULTS = join(ROOT, '.cache', 'test-results');
 
@@ -150,6 +150,17 @@ describe('experiments at the quick preset', () => {
     assert.equal(latestFinishedSweep('scaling', 'quick', TEST_RESULTS), again.dir);
   });
 
+  test('a report older than a run record (built while runs were missing) is not taken as finished results', () => {
+    const root = mkdtempSync(join(tmpdir(), 'switchyard-stale-'));
+    const dir = join(root, 'routing', basename(results.routing.dir));
+    cpSync(results.routing.dir, dir, { recursive: true, preserveTimestamps: true });
+    assert.equal(latestFinishedSweep('routing', 'quick', root), dir);
+    const rec = join(dir, 'runs', readSweep(dir).runs[0].id, 'run.json');
+    const later = new Date(statSync(join(dir, 'report.json')).mtimeMs + 5000);
+    utimesSync(rec, later, later);
+    assert.equal(latestFinishedSweep('routing', 'quick', root), null);
+  });
+
   test('report <dir> rebuilds from the runs alone and names a missing run', () => {
     const dir = results.capacity.dir;
     const out = cliSync(['report', dir]);
@@ -220,6 +231,12 @@ describe('experiment input and stops', () => {
     const out = cliSync(['exp', 'scaling', '--budget', '0.1', '--results', tmp, '--backend', 'wasm']);
     assert.equal(out.code, 2, out.stderr);
     assert.match(out.stderr, /--budget 0\.1 minutes cannot fit this sweep: 12 runs of at least 10 steps need about [\d.]+ minutes/);
+    // The refusal takes back what the calibration wrote: the same command is refused again, not run at the preset's steps.
+    const sweepFolder = join(tmp, 'scaling', readdirSync(join(tmp, 'scaling'))[0]);
+    assert.deepEqual(readdirSync(sweepFolder), [], 'a refused budget left files behind');
+    const again = cliSync(['exp', 'scaling', '--budget', '0.1', '--results', tmp, '--backend', 'wasm']);
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /--budget 0\.1 minutes cannot fit this sweep/);
   });
 
   test('an --id that names a folder holding another sweep is refused; nothing is overwritten', () => {
@@ -232,6 +249,22 @@ describe('experiment input and stops', () => {
     assert.equal(JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8')).key, 'deadbeef');
   });
 
+  test('a sweep whose runs ran on one backend is not continued on another (exp and run-one); a finished one is reported anywhere', () => {
+    const root = mkdtempSync(join(tmpdir(), 'switchyard-backend-'));
+    const src = results_dir('specialization');
+    const dir = join(root, 'specialization', basename(src));
+    cpSync(src, dir, { recursive: true });
+    const finished = cliSync(['exp', 'specialization', '--results', root, '--backend', 'cpu']);
+    assert.equal(finished.code, 0, `a finished sweep's report must build on any backend:\n${finished.stderr}`);
+    const run = readSweep(dir).runs[1].id;
+    rmSync(join(dir, 'runs', run, 'run.json')); // now unfinished: it would run on cpu
+    const before = readFileSync(join(dir, 'sweep.json'), 'utf8');
+    refused(['exp', 'specialization', '--results', root, '--backend', 'cpu'], new RegExp(`the sweep in ${dir} has runs on wasm \\(switch-[^)]+\\); this one would run on cpu, mixing backends in its times\\. Continue it with --backend wasm`));
+    refused(['exp', 'run-one', dir, '--index', '1', '--backend', 'cpu'], /has runs on wasm .*this one would run on cpu/);
+    assert.equal(readFileSync(join(dir, 'sweep.json'), 'utf8'), before);
+    assert.ok(!existsSync(join(dir, 'runs', run, 'run.json')), 'the refused run ran');
+  });
+
   test('a budget sets one step count for every run from a calibration', async () => {
     const root = mkdtempSync(join(tmpdir(), 'switchyard-budget-ok-'));
     const r = await runExperiment('specialization', { preset: 'quick', resultsRoot: root, backend: 'wasm', budgetMinutes: 1.5 });
@@ -242,12 +275,14 @@ describe('experiment input and stops', () => {
     if (s.stepsFrom.kind === 'budget') assert.ok(Object.values(s.stepsFrom.msPerStep).every((ms) => ms > 0));
   });
 
-  test('SIGTERM stops the sweep and its running children with checkpoints; running it again finishes it', async () => {
+  test('Ctrl-C (SIGINT to the process group) stops the sweep and its running children with checkpoints; running it again finishes it', async () => {
+    // Each child gets SIGINT from the terminal and the sweep's forwarded SIGTERM: one graceful stop.
     const root = mkdtempSync(join(tmpdir(), 'switchyard-stop-'));
-    const run = startCli(['exp', 'specialization', '--results', root, '--backend', 'wasm', '--jobs', '2']);
+    const run = startCli(['exp', 'specialization', '--results', root, '--backend', 'wasm', '--jobs', '2'], {}, { group: true });
     await run.waitForStderr(/running switch[^ ]+ [1-9]\d*\/120/, 120_000);
-    run.proc.kill('SIGTERM');
-    assert.equal(await run.exited, 143, run.stderr());
+    signalGroup(run, 'SIGINT');
+    assert.equal(await run.exited, 130, run.stderr());
+    assert.doesNotMatch(run.stderr(), /again: stopping at once/);
     const dir = join(root, 'specialization', readdirSync(join(root, 'specialization'))[0]);
     const interrupted = readdirSync(join(dir, 'runs')).filter((id) => existsSync(join(dir, 'runs', id, 'run.json')) && JSON.parse(readFileSync(join(dir, 'runs', id, 'run.json'), 'utf8')).status === 'interrupted');
     assert.ok(interrupted.length >= 1, 'no run recorded its graceful stop');

@@ -192,6 +192,35 @@ describe('run lock', () => {
     acquireRunLock(d, 'test').release();
   });
 
+  test('under Slurm the lock records the job and restart count (a requeued task recognises it)', () => {
+    const d = dir();
+    const saved = { id: process.env.SLURM_JOB_ID, rc: process.env.SLURM_RESTART_COUNT };
+    process.env.SLURM_JOB_ID = '4711';
+    process.env.SLURM_RESTART_COUNT = '2';
+    try {
+      const lock = acquireRunLock(d, 'test');
+      assert.deepEqual(JSON.parse(readFileSync(join(d, 'lock'), 'utf8')).slurm, { jobId: '4711', restartCount: '2' });
+      lock.release();
+    } finally {
+      if (saved.id === undefined) delete process.env.SLURM_JOB_ID;
+      else process.env.SLURM_JOB_ID = saved.id;
+      if (saved.rc === undefined) delete process.env.SLURM_RESTART_COUNT;
+      else process.env.SLURM_RESTART_COUNT = saved.rc;
+    }
+    acquireRunLock(d, 'test').release();
+  });
+
+  test('train() without an abort signal still gives timers their turn every step (the lock\'s heartbeat is one)', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      await train(tinyConfig({ name: 'timers', steps: 40, logEvery: 40 }), { corpus });
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(ticks >= 20, `a timer ran ${ticks} times during 40 steps`);
+  });
+
   test('training holds the lock: a concurrent train() of the same run is refused', async () => {
     const cfg = tinyConfig({ name: 'locked', steps: 4 });
     const held = acquireRunLock((mkdirSync(join(cfg.outDir, 'locked'), { recursive: true }), join(cfg.outDir, 'locked')), 'other');

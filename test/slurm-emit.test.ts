@@ -150,6 +150,19 @@ describe('a requeued task and the lock of its earlier incarnation', () => {
     assert.equal(releaseEarlierIncarnationLock(r, { SLURM_JOB_ID: '77', SLURM_RESTART_COUNT: '2' }), true, 'the newest record is the last resumption');
   });
 
+  test('taken over from the lock\'s own Slurm facts when the task was killed before it wrote its start record', () => {
+    const d = tmp('requeue-lock-early');
+    writeFileSync(join(d, 'lock'), JSON.stringify({ ...earlier, slurm: { jobId: '77', restartCount: '1' } }));
+    assert.equal(releaseEarlierIncarnationLock(d, { SLURM_JOB_ID: '77', SLURM_RESTART_COUNT: '2' }), true);
+    assert.ok(!existsSync(join(d, 'lock')));
+    for (const env of [{ SLURM_JOB_ID: '77', SLURM_RESTART_COUNT: '1' }, { SLURM_JOB_ID: '78', SLURM_RESTART_COUNT: '2' }]) {
+      const same = tmp('requeue-lock-same');
+      writeFileSync(join(same, 'lock'), JSON.stringify({ ...earlier, slurm: { jobId: '77', restartCount: '1' } }));
+      assert.equal(releaseEarlierIncarnationLock(same, env), false, JSON.stringify(env));
+      assert.ok(existsSync(join(same, 'lock')));
+    }
+  });
+
   test('left alone for another job, the same incarnation, an owner the records do not name, or outside Slurm', () => {
     const env = { pid: 4242, slurm: { jobId: '77', restartCount: '1' }, resumed: [] };
     const cases: [object, object, NodeJS.ProcessEnv][] = [

@@ -6,6 +6,7 @@
 import { EXPERIMENTS, runExperiment } from '../../experiments/index.ts';
 import { backendFromEnv, describeDevice, useBackend } from '../backend/index.ts';
 import { sweepProgressDisplay } from '../display/sweep.ts';
+import { log } from './common.ts';
 import { stopOnSignals } from './signals.ts';
 
 export async function startCommand(o: Record<string, unknown>): Promise<number> {
@@ -15,6 +16,7 @@ export async function startCommand(o: Record<string, unknown>): Promise<number> 
   say('quick is a tiny model trained for seconds: it shows every experiment end to end, not the paper\'s effects.\n');
   const stop = stopOnSignals('the experiments');
   const done: { name: string; report: string; verdicts: string }[] = [];
+  let failedRuns = 0;
   try {
     for (const exp of Object.values(EXPERIMENTS)) {
       const t0 = Date.now();
@@ -23,6 +25,8 @@ export async function startCommand(o: Record<string, unknown>): Promise<number> 
       const count = (v: string) => r.doc.claims.filter((c) => c.verdict === v).length;
       const verdicts = `${r.doc.claims.length} claims: ${count('yes')} reproduced, ${count('no')} not, ${count('inconclusive')} inconclusive`;
       done.push({ name: exp.name, report: r.written.html, verdicts });
+      failedRuns += r.outcome.failed.length;
+      for (const f of r.outcome.failed) log(`run ${f.id} failed (exit ${f.code}); see ${r.dir}/logs/${f.id}.log`);
       say(`${exp.title}\n  ${verdicts}${r.outcome.failed.length ? `; ${r.outcome.failed.length} run(s) failed` : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n  report: ${r.written.html}`);
     }
   } finally {
@@ -32,5 +36,6 @@ export async function startCommand(o: Record<string, unknown>): Promise<number> 
   say(`\nReports open offline in any browser. For the scale where the paper's trends can show, on this device:`);
   say(`  npm run --silent cli -- exp <${Object.keys(EXPERIMENTS).join('|')}> --preset ${preset}   (add --budget <minutes> to fit a time)`);
   say('Notebooks: npm run lab. The layer demo: npm run --silent cli -- demo.');
-  return done.length === Object.keys(EXPERIMENTS).length ? 0 : 1;
+  if (failedRuns) say(`\n${failedRuns} run(s) failed: their reports name them, and the logs above say where to look. Exit status 1.`);
+  return done.length === Object.keys(EXPERIMENTS).length && failedRuns === 0 ? 0 : 1;
 }

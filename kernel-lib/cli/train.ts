@@ -20,7 +20,8 @@ export const TRAIN_USAGE = `usage: switchyard train [--config file.ts|file.json]
 
 A run directory (<outDir>/<name>) resumes where it stopped, is left as it is once finished, and
 is extended when --steps grows. One process per run directory (a lock). Ctrl-C or SIGTERM stops
-after the current step with a checkpoint (exit 130 / 143); a second signal stops at once.
+after the current step with a checkpoint (exit 130 / 143); a second signal (a second or more
+later) stops at once.
 Exit status: 0 done, 2 bad input or refused, 3 diverged, 130 / 143 stopped by a signal.
 `;
 

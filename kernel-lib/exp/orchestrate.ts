@@ -4,7 +4,7 @@
  * parallel processes, and build the report. The command line (`exp`) and the notebooks call
  * this; it trains nothing in the calling process, so a notebook's tensors stay as they were.
  */
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { backendFromEnv, useBackend, type BackendName, type DeviceInfo } from '../backend/index.ts';
@@ -14,7 +14,7 @@ import { projectRoot } from '../util/project-root.ts';
 import { planBudget } from './budget.ts';
 import { buildReport, type BuiltReport } from './report.ts';
 import { isFinished, runSweep, type RunProgress, type SweepOutcome } from './runner.ts';
-import { readSweep, resolveSweep, sweepDir, withSteps, writeSweep } from './sweep-file.ts';
+import { checkSweepBackend, readSweep, resolveSweep, sweepDir, withSteps, writeSweep } from './sweep-file.ts';
 import type { Experiment, PresetDef, SweepFile } from './types.ts';
 
 export interface ExperimentOptions {
@@ -104,8 +104,16 @@ async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOpti
   const claimed = claimSweepFolder(dir, fresh, '--id');
   let sweep = claimed.sweep;
   if (claimed.existed || o.budgetMinutes === undefined) return { dir, sweep };
-  // sweep.json is written: the children of a calibration read it.
-  const plan = await planBudget(dir, sweep, o.budgetMinutes, jobs, device.backend);
+  // sweep.json is written: the children of a calibration read it. A calibration that fails or
+  // refuses the budget takes back all it wrote (the folder was empty), so running the command
+  // again calibrates again instead of finding a sweep at the preset's steps.
+  let plan: Awaited<ReturnType<typeof planBudget>>;
+  try {
+    plan = await planBudget(dir, sweep, o.budgetMinutes, jobs, device.backend);
+  } catch (err) {
+    for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    throw err;
+  }
   sweep = withSteps(sweep, plan.steps);
   sweep.stepsFrom = { kind: 'budget', msPerStep: Object.fromEntries(Object.entries(plan.timings).map(([g, t]) => [g, t.msPerStep])), jobs, minutes: o.budgetMinutes };
   log(`budget ${o.budgetMinutes} min: ${plan.steps} steps per run (estimated ${plan.estimateMinutes.toFixed(1)} min with ${jobs} parallel run(s))`);
@@ -120,12 +128,18 @@ export async function runExperimentSweep(exp: Experiment, preset: PresetDef, o: 
   const device = await useBackend(o.backend ?? backendFromEnv());
   const jobs = o.jobs ?? defaultJobs(device);
   const { dir, sweep } = await settleSweep(exp, preset, o, device, jobs);
+  checkSweepBackend(dir, sweep, device.backend, sweep.runs.filter((r) => !isFinished(dir, r.id, sweep.steps)).map((r) => r.id));
   const outcome = await runSweep(dir, sweep, { jobs, backend: device.backend, onUpdate: o.onUpdate, signal: o.signal });
   const built = await buildReport(exp, dir);
   return { ...built, dir, sweep, outcome, device };
 }
 
-/** The newest sweep folder of an experiment (at a preset) whose runs all finished (completed or diverged) and that has a report, or null. */
+/**
+ * The newest sweep folder of an experiment (at a preset) whose runs all finished (completed or
+ * diverged) and whose report was built after every run's record (a report built while runs were
+ * missing, e.g. by `report` after a Slurm task hit its time limit, is not taken), or null.
+ * Running the experiment again on such a folder skips its runs and builds the report anew.
+ */
 export function latestFinishedSweep(experiment: string, preset?: string, resultsRoot = defaultResultsRoot()): string | null {
   const root = resolve(resultsRoot, experiment);
   if (!existsSync(root)) return null;
@@ -134,7 +148,16 @@ export function latestFinishedSweep(experiment: string, preset?: string, results
     .map((d) => join(root, d))
     .filter((d) => existsSync(join(d, 'report.json')) && existsSync(join(d, 'sweep.json')))
     .map((d) => ({ d, s: readSweep(d) }))
-    .filter(({ d, s }) => s.runs.every((r) => isFinished(d, r.id, s.steps)))
+    .filter(({ d, s }) => s.runs.every((r) => isFinished(d, r.id, s.steps)) && reportIsCurrent(d, s))
     .sort((a, b) => b.s.created.localeCompare(a.s.created));
   return candidates[0]?.d ?? null;
+}
+
+/** Whether `report.json` in `dir` is newer than every run's `run.json`. */
+function reportIsCurrent(dir: string, sweep: SweepFile): boolean {
+  const reportAt = statSync(join(dir, 'report.json')).mtimeMs;
+  return sweep.runs.every((r) => {
+    const rec = join(dir, 'runs', r.id, 'run.json');
+    return !existsSync(rec) || statSync(rec).mtimeMs <= reportAt;
+  });
 }

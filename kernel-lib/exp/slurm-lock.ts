@@ -6,11 +6,13 @@
  * that failed) leaves its lock behind; Slurm may requeue it onto another node within seconds,
  * where the lock would refuse it for 10 minutes and the task would fail. Slurm runs one
  * incarnation of a job at a time, and a job keeps its id across requeues (`SLURM_JOB_ID`, with
- * `SLURM_RESTART_COUNT` counting the restarts). The run's `environment.json` records, for every
- * start and resumption, the process id and the Slurm job that ran it. So a lock whose owner is
- * the process that the newest such record names, where that record is of this same Slurm job
- * with a lower restart count, belongs to an earlier incarnation of this very task, which Slurm
- * has ended: it is removed, with a message, and the trainer takes the lock as usual.
+ * `SLURM_RESTART_COUNT` counting the restarts). A lock taken under Slurm records that job and
+ * restart count; so a lock of this same Slurm job with a lower restart count belongs to an
+ * earlier incarnation of this very task, which Slurm has ended: it is removed, with a message,
+ * and the trainer takes the lock as usual. (The lock is taken before the run's start record is
+ * written, so the lock itself must say it: a task killed in between is recognised too.) A lock
+ * without Slurm facts falls back to the run's `environment.json`, whose newest start record
+ * names the process and the Slurm job that ran it.
  */
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,12 +44,16 @@ export function releaseEarlierIncarnationLock(runDir: string, env: NodeJS.Proces
   const jobId = env.SLURM_JOB_ID;
   const lockPath = join(runDir, 'lock');
   if (!jobId || !existsSync(lockPath)) return false;
-  const owner = readJson<{ pid?: number; host?: string }>(lockPath);
-  const record = readJson<StartRecord & { resumed?: StartRecord[] }>(join(runDir, 'environment.json'));
-  if (!owner || !record) return false;
-  const newest = [record, ...(record.resumed ?? [])].at(-1)!;
+  const owner = readJson<StartRecord & { host?: string }>(lockPath);
+  if (!owner) return false;
+  let earlier: SlurmFacts | undefined = owner.slurm;
+  if (!earlier) {
+    const record = readJson<StartRecord & { resumed?: StartRecord[] }>(join(runDir, 'environment.json'));
+    const newest = record ? [record, ...(record.resumed ?? [])].at(-1)! : null;
+    if (newest && newest.pid === owner.pid) earlier = newest.slurm;
+  }
   const restarts = (s?: string) => (s && /^\d+$/.test(s) ? Number(s) : 0);
-  if (newest.pid !== owner.pid || newest.slurm?.jobId !== jobId || restarts(newest.slurm.restartCount) >= restarts(env.SLURM_RESTART_COUNT)) return false;
+  if (earlier?.jobId !== jobId || restarts(earlier.restartCount) >= restarts(env.SLURM_RESTART_COUNT)) return false;
   // Moved aside first, so that a lock another process took in between is never removed.
   const aside = `${lockPath}.requeued-${process.pid}`;
   try {
@@ -61,6 +67,6 @@ export function releaseEarlierIncarnationLock(runDir: string, env: NodeJS.Proces
     return false;
   }
   rmSync(aside, { force: true });
-  log(`took over the lock of ${runDir} from process ${owner.pid} on ${owner.host ?? '?'}: an earlier run of Slurm job ${jobId} (restart ${restarts(newest.slurm.restartCount)}; this is restart ${restarts(env.SLURM_RESTART_COUNT)}), which Slurm has ended`);
+  log(`took over the lock of ${runDir} from process ${owner.pid} on ${owner.host ?? '?'}: an earlier run of Slurm job ${jobId} (restart ${restarts(earlier.restartCount)}; this is restart ${restarts(env.SLURM_RESTART_COUNT)}), which Slurm has ended`);
   return true;
 }

@@ -129,3 +129,34 @@ export function runConfig(dir: string, sweep: SweepFile, index: number, backend?
   const r = sweep.runs[index];
   return { ...r.config, outDir: join(dir, 'runs'), steps: sweep.steps, ...(backend ? { backend } : {}) };
 }
+
+/**
+ * Refuses to continue a sweep on another backend than its runs used: its time measures
+ * (tokens/s, time to a quality) would mix backends, and Slurm's report would no longer equal a
+ * local one. The backend is not part of the sweep's definition (the same sweep runs locally or
+ * on a cluster), so it is checked against what the runs recorded (`environment.json`). Only
+ * where something would run: a finished sweep's report may be rebuilt anywhere.
+ * @param toRun ids of the runs that would run now (the unfinished ones asked for).
+ */
+export function checkSweepBackend(dir: string, sweep: SweepFile, backend: string, toRun: readonly string[]): void {
+  if (toRun.length === 0) return;
+  const others = new Map<string, string[]>();
+  for (const r of sweep.runs) {
+    const path = join(dir, 'runs', r.id, 'environment.json');
+    if (!existsSync(path)) continue;
+    let env: { device?: { backend?: string }; resumed?: { device?: { backend?: string } }[] };
+    try {
+      env = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      continue; // a torn record: the run's own checks name it when it starts
+    }
+    const used = new Set([env.device?.backend, ...(env.resumed ?? []).map((x) => x.device?.backend)]);
+    for (const b of used) if (b && b !== backend) others.set(b, [...(others.get(b) ?? []), r.id]);
+  }
+  if (others.size === 0) return;
+  const list = [...others].map(([b, ids]) => `${b} (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? `, +${ids.length - 3} more` : ''})`).join(', ');
+  throw new Error(
+    `the sweep in ${dir} has runs on ${list}; this one would run on ${backend}, mixing backends in its times. ` +
+      `Continue it with --backend ${[...others.keys()][0]}, or start another sweep (--id with exp, --out with --emit).`,
+  );
+}

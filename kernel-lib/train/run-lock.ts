@@ -20,6 +20,8 @@ export interface LockOwner {
   started: string;
   /** What holds it, e.g. `train` and the argv. */
   command: string;
+  /** The Slurm job that holds it, when it runs under Slurm: a requeued task recognises its earlier incarnation by this (exp/slurm-lock.ts). */
+  slurm?: { jobId: string; restartCount?: string };
 }
 
 export interface RunLock {
@@ -83,6 +85,7 @@ export function acquireRunLock(runDir: string, command: string, opts: LockOption
   const path = join(runDir, LOCK_FILE);
   const staleAfterMs = opts.staleAfterMs ?? 10 * 60_000;
   const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
+  if (process.env.SLURM_JOB_ID) me.slurm = { jobId: process.env.SLURM_JOB_ID, restartCount: process.env.SLURM_RESTART_COUNT };
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
     try {

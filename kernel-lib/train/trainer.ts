@@ -401,17 +401,18 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
         const result = finish('diverged', done);
         throw new TrainingDiverged(
           `training diverged: non-finite loss or gradients at step ${diverged.step} (loss ${diverged.loss}, grad norm ${diverged.gradNorm}); ` +
-            `no update was applied from that step on, and the last good checkpoint in ${ckptDir} is kept. Try a lower lr, gradClip, or a larger zCoef.`,
+            `that step's update was masked and the run stopped at the next read (step ${done}); no checkpoint was written after step ${diverged.step}, so the last good one in ${ckptDir} is kept. Try a lower lr, gradClip, or a larger zCoef.`,
           result,
         );
       }
       if (evalNow) await evaluate(done);
       if (routingSample && (done === cfg.steps || done % cfg.routingEvery === 0)) await writeRoutingSnapshot(runDir, model, routingSample, done);
       if (ckptNow) await checkpoint(done);
-      if (signal && !last) {
-        // Let a pending signal handler run: a wasm step never yields on its own.
+      if (!last) {
+        // Yield every step: a wasm or cpu step never yields on its own, and a pending signal
+        // handler and the run lock's heartbeat timer wait for the event loop.
         await new Promise((r) => setImmediate(r));
-        if (signal.aborted) {
+        if (signal?.aborted) {
           await flush();
           if (!ckptNow) await checkpoint(done);
           const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');

@@ -18,14 +18,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}${TMP_SUFFIX}`);
   withFsError('write', path, () => {
     const fd = openSync(tmp, 'w');
+    let open = true;
     try {
       const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
       fsyncSync(fd);
+      open = false; // a failing close has released the descriptor too: never close it twice
       closeSync(fd);
     } catch (err) {
-      closeSync(fd);
+      if (open) {
+        try {
+          closeSync(fd);
+        } catch {
+          /* the original error is the one to report */
+        }
+      }
       rmSync(tmp, { force: true });
       throw err;
     }

@@ -26,8 +26,12 @@ export interface Running {
   exited: Promise<number>;
 }
 
-export function startProcess(command: string, args: string[], env: Record<string, string> = {}): Running {
-  const proc = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `group: true` starts the child as the leader of a process group of its own, as a shell starts
+ * a foreground job: `signalGroup` then signals it and everything it started, as Ctrl-C does.
+ */
+export function startProcess(command: string, args: string[], env: Record<string, string> = {}, o: { group?: boolean } = {}): Running {
+  const proc = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: o.group ?? false });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -52,8 +56,13 @@ export function startProcess(command: string, args: string[], env: Record<string
 }
 
 /** Starts the CLI in the background. */
-export function startCli(args: string[], env: Record<string, string> = {}): Running {
-  return startProcess(process.execPath, ['--import', 'tsx', 'kernel-lib/cli.ts', ...args], env);
+export function startCli(args: string[], env: Record<string, string> = {}, o: { group?: boolean } = {}): Running {
+  return startProcess(process.execPath, ['--import', 'tsx', 'kernel-lib/cli.ts', ...args], env, o);
+}
+
+/** Sends `sig` to every process of a child started with `group: true` (what Ctrl-C does at a terminal). */
+export function signalGroup(r: Running, sig: NodeJS.Signals): void {
+  process.kill(-r.proc.pid!, sig);
 }
 
 /** Command-line flags for a tiny training run (the tinyConfig of train-config.ts). */
