@@ -18,9 +18,8 @@ import { readSweep, resolveSweep } from '../kernel-lib/exp/sweep-file.ts';
 import { PRESET_NAMES } from '../kernel-lib/exp/types.ts';
 import type { ExperimentRun } from '../kernel-lib/exp/orchestrate.ts';
 import type { RunProgress } from '../kernel-lib/exp/runner.ts';
-import { ROOT, cliSync, signalGroup, startCli } from './helpers/proc.ts';
+import { TEST_RESULTS, cliSync, signalGroup, startCli } from './helpers/proc.ts';
 
-export const TEST_RESULTS = join(ROOT, '.cache', 'test-results');
 
 /** Every number in a figure's traces (x, y, z), flattened. */
 function numbersOf(trace: Record<string, unknown>): number[] {

@@ -23,6 +23,7 @@ import { loadReport } from '../kernel-lib/exp/report.ts';
 import { deviceText } from '../kernel-lib/display/device.ts';
 import { checkPage, launchChromium, requireChromium, type PageCheck } from './helpers/browser.ts';
 import { displayHtml, displayText, notebookJson, outputText, prepareKernel, requireJupyter, ROOT, runNotebook, tsBlocks, type ExecutedNotebook } from './helpers/notebook.ts';
+import { TEST_RESULTS } from './helpers/proc.ts';
 
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 /** nbconvert's Debian template links optional local copies of require.js and MathJax (libjs-* packages). */
@@ -30,8 +31,6 @@ const DEBIAN_TEMPLATE_FILES = 'file:///usr/share/javascript/';
 
 const notebooks = readdirSync(join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
 
-/** Where test/experiments.test.ts leaves a finished quick sweep of every experiment. */
-const TEST_RESULTS = join(ROOT, '.cache', 'test-results');
 /** The experiment whose notebook gets an empty results folder, so that it runs its sweep (the cheapest one). */
 const RUNS_HERE = 'specialization';
 /** The experiment a notebook shows: `01-scaling.ipynb` → `scaling`; null for the others. */

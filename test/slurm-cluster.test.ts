@@ -23,7 +23,7 @@ import { latestFinishedSweep, presetSweep } from '../kernel-lib/exp/orchestrate.
 import { loadRuns } from '../kernel-lib/exp/records.ts';
 import { readSweep, withSteps, writeSweep } from '../kernel-lib/exp/sweep-file.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
-import { ROOT, cliSync } from './helpers/proc.ts';
+import { TEST_RESULTS, cliSync } from './helpers/proc.ts';
 import { allEnded, startCluster, type LocalCluster } from './helpers/slurm.ts';
 import { comparableRecords } from './helpers/sweep-records.ts';
 
@@ -38,7 +38,7 @@ const taskIds = (array: string, n: number) => Array.from({ length: n }, (_, i) =
  * without --emit.
  */
 function localReference(): string {
-  const cached = latestFinishedSweep('specialization', 'quick', join(ROOT, '.cache', 'test-results'));
+  const cached = latestFinishedSweep('specialization', 'quick', TEST_RESULTS);
   const key = presetSweep(getExperiment('specialization'), PRESETS.quick, 'wasm').key;
   if (cached && readSweep(cached).key === key && loadRuns(cached, readSweep(cached)).every((r) => r.device?.backend === 'wasm')) return cached;
   const r = cliSync(['exp', 'specialization', '--preset', 'quick', '--results', tmp('slurm-local-ref'), '--backend', 'wasm']);

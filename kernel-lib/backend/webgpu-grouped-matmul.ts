@@ -23,7 +23,7 @@
  *   shared with `workgroupUniformLoad`, as a data-dependent return before a barrier is
  *   rejected as non-uniform control flow.
  */
-import { ceilDiv, gpuProgram, type GpuProgram } from './webgpu-program.ts';
+import { ceilDiv, gpuProgram, wgslSegmentSearch, type GpuProgram } from './webgpu-program.ts';
 
 export type MatMulForm = 'nn' | 'nt' | 'tn';
 export type RowLayout = 'batched' | 'packed';
@@ -77,18 +77,8 @@ export function outputShape(s: GroupedMatMulSpec): number[] {
   return s.layout === 'batched' ? [s.E, s.M, s.N] : [s.M, s.N];
 }
 
-/** Binary search: the last expert whose segment starts at or before `row` (starts ascend, starts[0] = 0). */
-const FIND_EXPERT = `
-  fn findExpert(row : i32) -> i32 {
-    var lo = 0;
-    var hi = uniforms.E - 1;
-    loop {
-      if (lo >= hi) { break; }
-      let mid = (lo + hi + 1) / 2;
-      if (S[uniforms.segOffset + mid] <= row) { lo = mid; } else { hi = mid - 1; }
-    }
-    return lo;
-  }`;
+/** The expert whose packed segment holds `row`: the segment starts are S's from `segOffset`. */
+const FIND_EXPERT = wgslSegmentSearch('findExpert', (i) => `S[uniforms.segOffset + ${i}]`, 'uniforms.E - 1');
 
 /**
  * WGSL computing, for the workgroup's expert `e`: segStart, segEnd (rows of A in [segStart,

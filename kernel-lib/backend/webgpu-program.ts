@@ -63,3 +63,22 @@ export function runGpuProgram(backend: unknown, program: GpuProgram, inputs: tf.
 
 /** `ceil(a / b)` for positive integers. */
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+
+/**
+ * WGSL function `fn <name>(row : i32) -> i32`: the last index i in [0, last] with `start(i) <= row`,
+ * by binary search over ascending starts (start(0) = 0), i.e. the expert whose segment of a
+ * packed layout holds `row`. `start` and `last` are WGSL expressions.
+ */
+export function wgslSegmentSearch(name: string, start: (i: string) => string, last: string): string {
+  return `
+  fn ${name}(row : i32) -> i32 {
+    var lo = 0;
+    var hi = ${last};
+    loop {
+      if (lo >= hi) { break; }
+      let mid = (lo + hi + 1) / 2;
+      if (${start('mid')} <= row) { lo = mid; } else { hi = mid - 1; }
+    }
+    return lo;
+  }`;
+}

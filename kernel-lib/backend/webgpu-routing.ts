@@ -14,7 +14,7 @@
  *   scatters itself into that row, and one per row marks padding and unused rows with -1. The
  *   two kinds of write touch disjoint rows, so one dispatch suffices.
  */
-import { ceilDiv, gpuProgram, type GpuProgram } from './webgpu-program.ts';
+import { ceilDiv, gpuProgram, wgslSegmentSearch, type GpuProgram } from './webgpu-program.ts';
 
 const THREADS = 256;
 
@@ -81,6 +81,7 @@ export function layoutProgram(n: number, R: number, E: number): GpuProgram {
     getUserCode: () => `
   var<workgroup> starts : array<i32, ${E}>;
   fn keptOf(e : i32) -> i32 { return i32(round(kept[e])); }
+  ${wgslSegmentSearch('expertOfRow', (i) => `starts[${i}]`, `${E - 1}`)}
   fn main() {
     let lid = i32(localIndex);
     if (lid == 0) {
@@ -109,14 +110,8 @@ export function layoutProgram(n: number, R: number, E: number): GpuProgram {
       }
     } else if (g < uniforms.n + uniforms.R) {
       let r = g - uniforms.n;
-      var lo = 0;
-      var hi = ${E - 1};
-      loop {
-        if (lo >= hi) { break; }
-        let mid = (lo + hi + 1) / 2;
-        if (starts[mid] <= r) { lo = mid; } else { hi = mid - 1; }
-      }
-      if (r - starts[lo] >= keptOf(lo)) { result[rowsAt + r] = -1; }
+      let e = expertOfRow(r);
+      if (r - starts[e] >= keptOf(e)) { result[rowsAt + r] = -1; }
     }
   }`,
   });

@@ -18,9 +18,12 @@ import { type RouterName } from '../moe/config.ts';
 import { MoeLayer, moeForward } from '../moe/layer.ts';
 import { denseFfn, initDenseParams } from '../moe/dense.ts';
 import { packedRowBound } from '../moe/packed-layout.ts';
+import { ROW_TILE } from '../backend/webgpu-grouped-matmul.ts';
 import { tokenChoiceCapacity } from '../moe/capacity.ts';
 import { checkBindingSizes, kernelSetName, rowsMultiplied, withKernelSet, type KernelSet } from './kernel-sets.ts';
 import { timeInterleaved, touchAll } from './timing.ts';
+
+const TALLEST_ROW_TILE = Math.max(...Object.values(ROW_TILE));
 
 export interface MoeBenchOptions {
   tokens: number;
@@ -86,12 +89,13 @@ export async function benchMoeLayer(o: MoeBenchOptions, device: DeviceInfo, onRo
   if (tooFew.length) throw new Error(`bench moe-layer: k = ${k} exceeds experts = ${tooFew.join(',')}`);
   if (o.capacityFactors.length === 0) throw new Error('bench moe-layer: no capacity factor given');
   // Before any allocation: one WebGPU binding holds at most maxStorageBufferBindingSize bytes.
+  // The packed rows are bounded for the tallest row tile, the most padding any variant adds.
   checkBindingSizes('bench moe-layer', [
     { name: `dense hidden [${T},${k * F}]`, elements: T * k * F },
     ...o.experts.flatMap((E) => o.capacityFactors.map((cf) => [E, tokenChoiceCapacity(cf, k, T, E) ?? T])).flatMap(([E, C]) => {
       return [
         { name: `w1 [${E},${D},${F}]`, elements: E * D * F },
-        { name: `expert hidden rows [${packedRowBound(k, T, E, C, 16)},${F}]`, elements: packedRowBound(k, T, E, C, 16) * F },
+        { name: `expert hidden rows [${packedRowBound(k, T, E, C, TALLEST_ROW_TILE)},${F}]`, elements: packedRowBound(k, T, E, C, TALLEST_ROW_TILE) * F },
         ...(o.kernels.includes('builtin') ? [{ name: `capacity buffer [${E},${C},${F}]`, elements: E * C * F }] : []),
       ];
     }),

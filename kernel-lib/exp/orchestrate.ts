@@ -128,7 +128,7 @@ export async function runExperimentSweep(exp: Experiment, preset: PresetDef, o: 
   const device = await useBackend(o.backend ?? backendFromEnv());
   const jobs = o.jobs ?? defaultJobs(device);
   const { dir, sweep } = await settleSweep(exp, preset, o, device, jobs);
-  checkSweepBackend(dir, sweep, device.backend, sweep.runs.filter((r) => !isFinished(dir, r.id, sweep.steps)).map((r) => r.id));
+  checkSweepBackend(dir, sweep, device.backend);
   const outcome = await runSweep(dir, sweep, { jobs, backend: device.backend, onUpdate: o.onUpdate, signal: o.signal });
   const built = await buildReport(exp, dir);
   return { ...built, dir, sweep, outcome, device };

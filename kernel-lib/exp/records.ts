@@ -3,9 +3,10 @@
  * analysis gets every run the sweep defines, each marked completed, stopped, interrupted,
  * diverged, failed (the runner recorded why) or missing, so a report can name what it lacks.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMetrics, type RunResult } from '../train/trainer.ts';
+import { readJsonOrNull } from '../util/read-json.ts';
 import type { LoadedRun, SweepFile } from './types.ts';
 
 /** The runner's note on a run that exited with an error: `logs/<id>.failed.json`. */
@@ -19,21 +20,12 @@ export interface FailureNote {
 export const failurePath = (dir: string, id: string) => join(dir, 'logs', `${id}.failed.json`);
 export const logPath = (dir: string, id: string) => join(dir, 'logs', `${id}.log`);
 
-function readJson<T>(path: string): T | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
 /** Every run of the sweep, as its run directory (under `<dir>/runs/`) has it. */
 export function loadRuns(dir: string, sweep: SweepFile): LoadedRun[] {
   return sweep.runs.map((r) => {
     const runDir = join(dir, 'runs', r.id);
     const base = { id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: { ...r.config, steps: sweep.steps }, runDir, train: [], eval: [] };
-    const failure = readJson<FailureNote>(failurePath(dir, r.id));
+    const failure = readJsonOrNull<FailureNote>(failurePath(dir, r.id));
     if (!existsSync(join(runDir, 'metrics.jsonl'))) {
       return failure
         ? { ...base, status: 'failed' as const, reason: `exit ${failure.code}: ${failure.stderr.trim().split('\n').pop()}` }
@@ -45,8 +37,8 @@ export function loadRuns(dir: string, sweep: SweepFile): LoadedRun[] {
     } catch (err) {
       return { ...base, status: 'failed' as const, reason: (err as Error).message };
     }
-    const record = readJson<RunResult>(join(runDir, 'run.json'));
-    const env = readJson<{ device?: LoadedRun['device']; data?: { trainTokens?: number } }>(join(runDir, 'environment.json'));
+    const record = readJsonOrNull<RunResult>(join(runDir, 'run.json'));
+    const env = readJsonOrNull<{ device?: LoadedRun['device']; data?: { trainTokens?: number } }>(join(runDir, 'environment.json'));
     const lastStep = metrics.train.at(-1)?.step ?? 0;
     let status: LoadedRun['status'] = record?.status ?? 'interrupted';
     let reason: string | undefined;

@@ -11,10 +11,11 @@
  * checkpoint; no new run starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConcreteBackend } from '../backend/device.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
+import { readJsonOrNull } from '../util/read-json.ts';
 import { projectRoot } from '../util/project-root.ts';
 import type { RunResult } from '../train/trainer.ts';
 import { failurePath, logPath } from './records.ts';
@@ -65,14 +66,8 @@ export function runOneCommand(dir: string, index: number | string, backend: Conc
 
 /** Whether run `id` already finished for this sweep (completed with all steps, or diverged): no process needed. */
 export function isFinished(dir: string, id: string, steps: number): boolean {
-  const path = join(dir, 'runs', id, 'run.json');
-  if (!existsSync(path)) return false;
-  try {
-    const r = JSON.parse(readFileSync(path, 'utf8')) as RunResult;
-    return r.status === 'diverged' || (r.status === 'completed' && r.steps >= steps);
-  } catch {
-    return false;
-  }
+  const r = readJsonOrNull<RunResult>(join(dir, 'runs', id, 'run.json'));
+  return r !== null && (r.status === 'diverged' || (r.status === 'completed' && r.steps >= steps));
 }
 
 const PROGRESS = /step (\d+)\/(\d+)\s+loss (-?[\d.]+|NaN)/;

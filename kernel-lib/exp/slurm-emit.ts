@@ -12,7 +12,6 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { withFsError } from '../util/fs-error.ts';
 import { claimSweepFolder, defaultResultsRoot, presetSweep } from './orchestrate.ts';
 import { checkSbatchPath, checkSlurmOptions, reportScript, slurmDefaults, submitScript, type SlurmOptions } from './slurm-script.ts';
-import { isFinished } from './runner.ts';
 import { checkSweepBackend, sweepDir } from './sweep-file.ts';
 import type { Experiment, PresetDef, SweepFile } from './types.ts';
 
@@ -54,7 +53,7 @@ export function emitSlurmSweep(exp: Experiment, preset: PresetDef, o: SlurmEmitO
   const dir = o.out !== undefined ? resolve(o.out) : sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
   checkSbatchPath(dir, o.out !== undefined ? '--out' : 'sweep folder');
   const { sweep, existed } = claimSweepFolder(dir, fresh, o.out !== undefined ? '--out folder' : '--id');
-  if (existed) checkSweepBackend(dir, sweep, backend, sweep.runs.filter((r) => !isFinished(dir, r.id, sweep.steps)).map((r) => r.id));
+  if (existed) checkSweepBackend(dir, sweep, backend);
   withFsError('create', join(dir, 'logs'), () => mkdirSync(join(dir, 'logs'), { recursive: true }));
   const submit = join(dir, 'submit.sbatch');
   const report = join(dir, 'report.sbatch');

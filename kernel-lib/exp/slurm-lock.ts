@@ -14,9 +14,10 @@
  * without Slurm facts falls back to the run's `environment.json`, whose newest start record
  * names the process and the Slurm job that ran it.
  */
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../util/log.ts';
+import { readJsonOrNull } from '../util/read-json.ts';
 
 interface SlurmFacts {
   jobId?: string;
@@ -28,14 +29,6 @@ interface StartRecord {
   slurm?: SlurmFacts;
 }
 
-function readJson<T>(path: string): T | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Removes the lock of `runDir` when an earlier incarnation of the Slurm job in `env` holds it.
  * @returns whether it did (false: no Slurm job, no lock, or not this job's).
@@ -44,11 +37,11 @@ export function releaseEarlierIncarnationLock(runDir: string, env: NodeJS.Proces
   const jobId = env.SLURM_JOB_ID;
   const lockPath = join(runDir, 'lock');
   if (!jobId || !existsSync(lockPath)) return false;
-  const owner = readJson<StartRecord & { host?: string }>(lockPath);
+  const owner = readJsonOrNull<StartRecord & { host?: string }>(lockPath);
   if (!owner) return false;
   let earlier: SlurmFacts | undefined = owner.slurm;
   if (!earlier) {
-    const record = readJson<StartRecord & { resumed?: StartRecord[] }>(join(runDir, 'environment.json'));
+    const record = readJsonOrNull<StartRecord & { resumed?: StartRecord[] }>(join(runDir, 'environment.json'));
     const newest = record ? [record, ...(record.resumed ?? [])].at(-1)! : null;
     if (newest && newest.pid === owner.pid) earlier = newest.slurm;
   }
@@ -61,7 +54,7 @@ export function releaseEarlierIncarnationLock(runDir: string, env: NodeJS.Proces
   } catch {
     return false; // gone already, or another process moved it: the lock's own rules decide
   }
-  const moved = readJson<{ pid?: number }>(aside);
+  const moved = readJsonOrNull<{ pid?: number }>(aside);
   if (moved?.pid !== owner.pid) {
     renameSync(aside, lockPath);
     return false;

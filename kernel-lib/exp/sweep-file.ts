@@ -16,7 +16,9 @@ import { join, resolve } from 'node:path';
 import { resolveTrainConfig, type TrainConfig } from '../train/config.ts';
 import { checkRunName } from '../train/run-dir.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
+import { readJsonOrNull } from '../util/read-json.ts';
 import type { BackendName } from '../backend/device.ts';
+import { isFinished } from './runner.ts';
 import { PRESET_NAMES, type Experiment, type PresetName, type ResolvedRun, type Schedule, type SweepFile } from './types.ts';
 
 /** Keys a sweep sets itself, which run overrides must not. */
@@ -136,20 +138,15 @@ export function runConfig(dir: string, sweep: SweepFile, index: number, backend?
  * local one. The backend is not part of the sweep's definition (the same sweep runs locally or
  * on a cluster), so it is checked against what the runs recorded (`environment.json`). Only
  * where something would run: a finished sweep's report may be rebuilt anywhere.
- * @param toRun ids of the runs that would run now (the unfinished ones asked for).
+ * @param ids the runs about to be started (default: all); nothing is checked when all are finished.
  */
-export function checkSweepBackend(dir: string, sweep: SweepFile, backend: string, toRun: readonly string[]): void {
-  if (toRun.length === 0) return;
+export function checkSweepBackend(dir: string, sweep: SweepFile, backend: string, ids: readonly string[] = sweep.runs.map((r) => r.id)): void {
+  if (ids.every((id) => isFinished(dir, id, sweep.steps))) return;
   const others = new Map<string, string[]>();
   for (const r of sweep.runs) {
-    const path = join(dir, 'runs', r.id, 'environment.json');
-    if (!existsSync(path)) continue;
-    let env: { device?: { backend?: string }; resumed?: { device?: { backend?: string } }[] };
-    try {
-      env = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      continue; // a torn record: the run's own checks name it when it starts
-    }
+    // A missing or torn record says nothing here (the run's own checks name a torn one when it starts).
+    const env = readJsonOrNull<{ device?: { backend?: string }; resumed?: { device?: { backend?: string } }[] }>(join(dir, 'runs', r.id, 'environment.json'));
+    if (!env) continue;
     const used = new Set([env.device?.backend, ...(env.resumed ?? []).map((x) => x.device?.backend)]);
     for (const b of used) if (b && b !== backend) others.set(b, [...(others.get(b) ?? []), r.id]);
   }

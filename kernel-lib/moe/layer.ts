@@ -110,19 +110,20 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
   };
   let y: tf.Tensor2D;
   let droppedFraction: tf.Scalar;
-  const packed = routing.kind === 'token-choice' ? packedRowTile() : null;
-  if (routing.kind === 'token-choice' && packed) {
-    // Padding-free: kept assignments sorted by expert on the device (packed-layout.ts).
-    const layout = packLayout(routing.slot, routing.countsKept, E, C, packed);
-    const rows = gatherRows(xs, tf.onesLike(routing.gates), layout); // [R,D]
-    const out = packedExpertFfn(rows, params.w1, params.w2, expertOpts, layout); // [R,D]
-    y = combineRows(out, routing.gates, layout); // [T,D]
-    droppedFraction = tf.div(tf.sub(routing.k * T, tf.sum(routing.countsKept)), routing.k * T) as tf.Scalar;
-  } else if (routing.kind === 'token-choice') {
-    const slotToken = untaped(() => slotTokens(routing.slot, E, C)); // [E·C]
-    const filled = untaped(() => tf.cast(routing.countsKept, 'int32') as tf.Tensor1D); // [E]
-    const out = expertFfn(dispatch(xs, slotToken, E, C), params.w1, params.w2, expertOpts, filled); // [E,C,D]
-    y = combine(out, routing.slot, routing.gates); // [T,D]
+  if (routing.kind === 'token-choice') {
+    const packed = packedRowTile();
+    if (packed) {
+      // Padding-free: kept assignments sorted by expert on the device (packed-layout.ts).
+      const layout = packLayout(routing.slot, routing.countsKept, E, C, packed);
+      const rows = gatherRows(xs, tf.onesLike(routing.gates), layout); // [R,D]
+      const out = packedExpertFfn(rows, params.w1, params.w2, expertOpts, layout); // [R,D]
+      y = combineRows(out, routing.gates, layout); // [T,D]
+    } else {
+      const slotToken = untaped(() => slotTokens(routing.slot, E, C)); // [E·C]
+      const filled = untaped(() => tf.cast(routing.countsKept, 'int32') as tf.Tensor1D); // [E]
+      const out = expertFfn(dispatch(xs, slotToken, E, C), params.w1, params.w2, expertOpts, filled); // [E,C,D]
+      y = combine(out, routing.slot, routing.gates); // [T,D]
+    }
     droppedFraction = tf.div(tf.sub(routing.k * T, tf.sum(routing.countsKept)), routing.k * T) as tf.Scalar;
   } else {
     const inputs = tf.reshape(tf.gather(xs, tf.reshape(routing.tokenIndex, [E * C])), [E, C, D]) as tf.Tensor3D; // [E,C,D]

@@ -89,17 +89,17 @@ export function tsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
-/** A display output's `text/plain` ('' for other outputs). */
-export function displayText(o: NotebookOutput): string {
-  const t = o.data?.['text/plain'];
+/** A display output's data of one MIME type ('' for other outputs, or without that type). */
+function displayData(o: NotebookOutput, mime: string): string {
+  const t = o.data?.[mime];
   return Array.isArray(t) ? t.join('') : typeof t === 'string' ? t : '';
 }
 
-/** A display output's `text/html` ('' for other outputs). */
-export function displayHtml(o: NotebookOutput): string {
-  const t = o.data?.['text/html'];
-  return Array.isArray(t) ? t.join('') : typeof t === 'string' ? t : '';
-}
+/** A display output's `text/plain`. */
+export const displayText = (o: NotebookOutput): string => displayData(o, 'text/plain');
+
+/** A display output's `text/html`. */
+export const displayHtml = (o: NotebookOutput): string => displayData(o, 'text/html');
 
 /** Text of a stream or error output. */
 export function outputText(o: NotebookOutput): string {

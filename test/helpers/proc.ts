@@ -1,8 +1,12 @@
 /** Child processes for tests that exercise the command line as a user or a batch system runs it. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Where test/experiments.test.ts leaves a finished quick sweep of every experiment, for the tests after it. */
+export const TEST_RESULTS = join(ROOT, '.cache', 'test-results');
 
 /** The environment for child commands: no backend or software-GPU choice inherited from the caller. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
