@@ -5,6 +5,6 @@
 # downloaded). Needs root (apt). Idempotent: does nothing when all are installed.
 set -euo pipefail
 
-bash "$(dirname "$0")/apt-ensure.sh" install-notebook-tools jupyter-nbconvert python3-nbclient jupyter-client chromium
+bash "$(dirname "$0")/apt-ensure.sh" install-notebook-tools jupyter-nbconvert python3-nbclient jupyter-client chromium python3-scipy
 /usr/bin/python3 -c 'import nbclient, nbconvert, jupyter_client' || { echo "install-notebook-tools: /usr/bin/python3 cannot import nbclient/nbconvert" >&2; exit 1; }
 command -v chromium >/dev/null || { echo "install-notebook-tools: chromium did not install" >&2; exit 1; }
