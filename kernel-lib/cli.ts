@@ -13,6 +13,7 @@ import { exitWhenFlushed } from './cli/exit.ts';
 import { expCommand, reportCommand } from './cli/exp.ts';
 import { startCommand } from './cli/start.ts';
 import { trainCommand } from './cli/train.ts';
+import { guardStdio, writeStderr } from './util/log.ts';
 
 interface Command {
   summary: string;
@@ -75,8 +76,9 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Runs `main` as the process's command: errors exit 2 with the message; output is flushed before exit. */
 export function runAsProcess(argv: string[]): void {
+  guardStdio(); // a closed stdout or stderr must not crash a run (util/log.ts)
   main(argv).then(exitWhenFlushed, (err: Error) => {
-    process.stderr.write(`switchyard: ${err.message}\n`);
+    writeStderr(`switchyard: ${err.message}\n`);
     exitWhenFlushed(2);
   });
 }

@@ -1,6 +1,6 @@
 /**
- * Graceful stop on SIGINT (Ctrl-C) and SIGTERM (`kill`, Slurm at its time limit or on
- * preemption, `scancel`): the first signal aborts the returned signal, so the trainer finishes
+ * Graceful stop on SIGINT (Ctrl-C), SIGTERM (`kill`, Slurm at its time limit or on
+ * preemption, `scancel`) and SIGHUP (the terminal closed): the first signal aborts the returned signal, so the trainer finishes
  * the step in flight, writes a checkpoint and records the stop; a second signal exits at once
  * (every file is written atomically, so nothing already written is damaged).
  *
@@ -10,7 +10,7 @@
  * (as `srun` and `scancel` reach every process of a step). Only a later signal stops at once.
  *
  * Exit status after a graceful stop: 128 + the signal's number (130 for SIGINT, 143 for
- * SIGTERM), as a shell reports a process ended by that signal.
+ * SIGTERM, 129 for SIGHUP), as a shell reports a process ended by that signal.
  */
 import { constants } from 'node:os';
 import { log } from '../util/log.ts';
@@ -23,7 +23,8 @@ export interface SignalStop {
   dispose(): void;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** SIGHUP: the terminal closed (an ended ssh session); by default it would kill the run without a checkpoint. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Signals closer than this to the first are duplicates of it (see above). */
 export const REPEAT_MS = 1000;
 

@@ -92,6 +92,7 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
     new Promise<void>((resolve) => {
       const { command, args, cwd } = runOneCommand(dir, p.index, o.backend);
       const log = createWriteStream(logPath(dir, p.id), { flags: 'a' });
+      log.on('error', () => {}); // a log that cannot be written (disk full) must not stop the sweep; the run keeps its own records
       log.write(`\n== ${new Date().toISOString()} ${[command, ...args].join(' ')}\n`);
       const child = spawn(command, args, { cwd, env: { ...process.env, ...o.env, SWITCHYARD_BACKEND: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(child);
@@ -121,7 +122,7 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
           rmSync(failurePath(dir, p.id), { force: true });
         } else if (exit === 3) {
           p.state = 'diverged';
-        } else if ((exit === 130 || exit === 143) && interrupted) {
+        } else if ((exit === 129 || exit === 130 || exit === 143) && interrupted) {
           p.state = 'interrupted';
         } else {
           p.state = 'failed';

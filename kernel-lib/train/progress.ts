@@ -4,6 +4,8 @@
  * metric reads only, so the display adds no device reads.
  */
 
+import { stderrClosedBy, writeStderr } from '../util/log.ts';
+
 export interface ProgressInfo {
   step: number;
   steps: number;
@@ -31,6 +33,11 @@ export function progressLine(p: ProgressInfo): string {
 /** A sink writing to stderr in the given mode. */
 export function terminalProgress(mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): { update: ProgressSink; done: () => void } {
   const bar = mode === 'bar' || (mode === 'auto' && stream.isTTY === true);
+  // Through the log's writer on stderr: once stderr is closed, lines go to the run's stderr.log (util/log.ts).
+  const write = (text: string) => {
+    if (stream !== process.stderr) stream.write(text);
+    else if (!bar || stderrClosedBy() === null) writeStderr(text); // a bar is not redrawn into a file
+  };
   let lastLine = -1;
   let drawn = false;
   return {
@@ -39,18 +46,18 @@ export function terminalProgress(mode: ProgressMode, stream: NodeJS.WriteStream 
       if (bar) {
         const width = 24;
         const filled = Math.round((width * p.step) / p.steps);
-        stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progressLine(p)}\x1b[K`);
+        write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progressLine(p)}\x1b[K`);
         drawn = true;
       } else {
         const bucket = Math.floor((20 * p.step) / p.steps);
         if (bucket !== lastLine || p.step === p.steps) {
           lastLine = bucket;
-          stream.write(`[switchyard] ${progressLine(p)}\n`);
+          write(`[switchyard] ${progressLine(p)}\n`);
         }
       }
     },
     done: () => {
-      if (drawn) stream.write('\n');
+      if (drawn) write('\n');
     },
   };
 }

@@ -41,8 +41,11 @@ export type RunPlan =
   | { kind: 'resume'; point: ResumePoint<TrainState>; saved: TrainConfig; notes: string[] }
   | { kind: 'finished'; record: RunRecord; note: string };
 
+/** Where a run's log lines go once stderr is closed (util/log.ts). */
+export const STDERR_LOG = 'stderr.log';
+
 /** Files a run writes before its first step; a directory holding only these has computed nothing. */
-const PRE_START_FILES = new Set(['config.json', 'environment.json', 'vocab.json', 'lock', 'checkpoints']);
+const PRE_START_FILES = new Set(['config.json', 'environment.json', 'vocab.json', 'lock', 'checkpoints', STDERR_LOG]);
 
 /** Keys whose values differ between two configs, ignoring {@link NON_COMPUTATIONAL_KEYS}. */
 export function computationalDifferences(a: TrainConfig, b: Partial<TrainConfig>): string[] {

@@ -16,11 +16,11 @@ import { BatchStream, fixedBatches, type Corpus } from '../data/index.ts';
 import { corpusFor, isCorpusOf } from './corpus-for.ts';
 import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { ensureDir, withFsError } from '../util/fs-error.ts';
-import { log } from '../util/log.ts';
+import { log, logToFileWhenStderrCloses } from '../util/log.ts';
 import { restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { acquireRunLock, type RunLock } from './run-lock.ts';
-import { checkRunName, moveRunAside, planRun, type RunPlan, type TrainState } from './run-dir.ts';
+import { checkRunName, moveRunAside, planRun, STDERR_LOG, type RunPlan, type TrainState } from './run-dir.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
 import { createTrainStep, HEAD } from './step.ts';
 import { writeRoutingSnapshot, writeRoutingTokens } from './routing-dump.ts';
@@ -198,6 +198,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const runDir = join(cfg.outDir, cfg.name);
   const { lock, plan, created } = openRun(runDir, cfg, opts.restart ?? false);
   let wrote = false; // whether anything was written into a directory this call created
+  // A closed stderr (a pipe to `head`, a dead `tee`) does not stop the run: its log lines go here.
+  const stopLogFile = logToFileWhenStderrCloses(join(runDir, STDERR_LOG));
   try {
     if (plan.kind === 'finished') {
       log(plan.note);
@@ -210,6 +212,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     if (created && !wrote) rmSync(runDir, { recursive: true, force: true });
     throw err;
   } finally {
+    stopLogFile();
     lock.release();
   }
 }
