@@ -12,7 +12,7 @@ import { summarize } from '../../kernel-lib/exp/stats.ts';
 import type { Claim, Figure, Table } from '../../kernel-lib/report/types.ts';
 import { readRoutingSnapshot, readRoutingTokens, routingSteps, type RoutingTokens } from '../../kernel-lib/train/routing-dump.ts';
 import { done, num, pm } from '../common.ts';
-import { compactLabels, contingency, nmiWithBaseline, sharesPerLabel } from './measures.ts';
+import { absentNote, compactLabels, contingency, nmiWithBaseline, presentShares } from './measures.ts';
 
 interface LayerResult {
   layer: number;
@@ -91,12 +91,14 @@ export function analyze(runs: LoadedRun[]): Analysis {
   const tags = [...UNIVERSAL_TAGS];
   for (const L of first.layers) {
     const l = first.layers.indexOf(L);
-    figures.push(heatmapFigure({ id: `tags-layer${L.layer}`, title: `Layer ${L.layer}: where each part of speech goes (seed ${first.r.seed})`, rows: expertNames, columns: tags, z: sharesPerLabel(L.tagCounts), x: 'universal tag of the input token', y: 'expert', scale: 'share of the tag', caption: 'Each column sums to 1: the share of that tag\'s tokens routed to each expert (argmax). Balanced routing without specialisation gives every cell ≈ 1/E.' }));
-    figures.push(heatmapFigure({ id: `genres-layer${L.layer}`, title: `Layer ${L.layer}: where each genre goes (seed ${first.r.seed})`, rows: expertNames, columns: first.tokens.genres, z: sharesPerLabel(L.genreCounts), x: 'genre (Brown category)', y: 'expert', scale: 'share of the genre' }));
+    const tagShares = presentShares(L.tagCounts, tags);
+    const genreShares = presentShares(L.genreCounts, first.tokens.genres);
+    figures.push(heatmapFigure({ id: `tags-layer${L.layer}`, title: `Layer ${L.layer}: where each part of speech goes (seed ${first.r.seed})`, rows: expertNames, columns: tagShares.columns, z: tagShares.z, x: 'universal tag of the input token', y: 'expert', scale: 'share of the tag', caption: `Each column sums to 1: the share of that tag's tokens routed to each expert (argmax). Balanced routing without specialisation gives every cell ≈ 1/E.${absentNote(tagShares.absent, { one: 'tag', many: 'tags' })}` }));
+    figures.push(heatmapFigure({ id: `genres-layer${L.layer}`, title: `Layer ${L.layer}: where each genre goes (seed ${first.r.seed})`, rows: expertNames, columns: genreShares.columns, z: genreShares.z, x: 'genre (Brown category)', y: 'expert', scale: 'share of the genre', caption: `Each column sums to 1: the share of that genre's tokens routed to each expert (argmax). Balanced routing without specialisation gives every cell ≈ 1/E.${absentNote(genreShares.absent, { one: 'genre', many: 'genres' })}` }));
     tables.push({ id: `tags-layer${L.layer}`, title: `Layer ${L.layer}: tokens per expert and tag (seed ${first.r.seed})`, columns: ['expert', ...tags], rows: L.tagCounts.map((row, e) => [`expert ${e}`, ...row]) });
     tables.push({ id: `words-layer${L.layer}`, title: `Layer ${L.layer}: words per expert (seed ${first.r.seed})`, columns: ['expert', 'most frequent input words (count)', 'most over-represented (× its overall share; ≥ 3 occurrences)'], rows: L.topWords.map((w, e) => [`expert ${e}`, w.join(', '), L.liftWords[e].join(', ')]) });
     const over = results.map((x) => x.layers[l].tagOverTime);
-    figures.push(lineFigure({ id: `nmi-over-training-layer${L.layer}`, title: `Layer ${L.layer}: NMI(expert; part of speech) over training`, x: 'training step', y: 'normalised mutual information', series: over.map((o, i) => ({ name: `seed ${results[i].r.seed}`, x: o.map((p) => p.step), y: o.map((p) => p.nmi) })), caption: 'Step 0 is the initial router: already a function of the token, so NMI with the word is high from the start.' }));
+    figures.push(lineFigure({ id: `nmi-over-training-layer${L.layer}`, title: `Layer ${L.layer}: NMI(expert; part of speech) over training`, x: 'training step', y: 'normalised mutual information', series: over.map((o, i) => ({ name: `seed ${results[i].r.seed}`, x: o.map((p) => p.step), y: o.map((p) => p.nmi) })), caption: 'NMI between each token\'s expert (argmax) and its part of speech at each routing snapshot, one line per seed. Step 0 is the untrained router, already a function of the token it sees, so its NMI is above zero before any training: compare the curve with its start and with the shuffled baseline in the NMI table, not with zero.' }));
     figures.push(barFigure({ id: `dropped-by-tag-layer${L.layer}`, title: `Layer ${L.layer}: share of each part of speech dropped (training capacity)`, x: 'universal tag', y: 'dropped share', categories: tags, series: results.map((x) => ({ name: `seed ${x.r.seed}`, values: x.layers[l].droppedByTag })) }));
   }
   const nmiRows = first.layers.flatMap((L, l) =>

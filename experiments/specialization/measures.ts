@@ -19,6 +19,25 @@ export function sharesPerLabel(counts: number[][]): number[][] {
   return counts.map((row) => row.map((v, j) => (totals[j] ? v / totals[j] : 0)));
 }
 
+/**
+ * The shares of {@link sharesPerLabel} for the labels present in the sample only (a label with
+ * no token has no shares: its column would be all zeros, not summing to 1); `absent` names the
+ * labels left out, in their order.
+ */
+export function presentShares(counts: number[][], labels: readonly string[]): { columns: string[]; z: number[][]; absent: string[] } {
+  const present = labels.map((_, j) => counts.some((row) => row[j] > 0));
+  const keep = <T>(row: readonly T[]) => row.filter((_, j) => present[j]);
+  return { columns: keep(labels), z: sharesPerLabel(counts.map(keep)), absent: labels.filter((_, j) => !present[j]) };
+}
+
+/** A caption's sentence on the labels left out of a heatmap: '' for none, else e.g. " 2 genres absent from the sample are left out: humor, religion." */
+export function absentNote(absent: readonly string[], noun: { one: string; many: string }): string {
+  if (absent.length === 0) return '';
+  return absent.length === 1
+    ? ` 1 ${noun.one} absent from the sample is left out: ${absent[0]}.`
+    : ` ${absent.length} ${noun.many} absent from the sample are left out: ${absent.join(', ')}.`;
+}
+
 export interface NmiWithBaseline {
   nmi: number;
   /** Mean and 99th percentile of the NMI over shuffled assignments. */

@@ -62,13 +62,25 @@ export function barFigure(o: { id: string; title: string; x: string; y: string; 
   };
 }
 
-/** A heatmap of rows × columns. */
+/**
+ * A heatmap of rows × columns. Category labels may be long (genres): the x labels are turned
+ * by 45° when they would not fit upright, and both axes grow their margins to hold their labels
+ * and, below or beside them at a fixed distance, their titles, so the two never overlap.
+ */
 export function heatmapFigure(o: { id: string; title: string; rows: string[]; columns: string[]; z: number[][]; x: string; y: string; scale: string; caption?: string }): Figure {
+  const base = layoutBase(o.title, o.x, o.y);
+  const longest = Math.max(0, ...o.columns.map((c) => c.length));
+  const turned = longest * o.columns.length > 90; // about what fits upright across the plot at plotly's default font
   return {
     id: o.id,
     title: o.title,
     caption: o.caption,
     data: [{ type: 'heatmap', x: o.columns, y: o.rows, z: o.z.map((r) => r.map(clean)), colorscale: 'Viridis', colorbar: { title: { text: o.scale } } }],
-    layout: { ...layoutBase(o.title, o.x, o.y), height: Math.max(320, 28 * o.rows.length + 140) },
+    layout: {
+      ...base,
+      xaxis: { ...base.xaxis, type: 'category', tickangle: turned ? -45 : 0, automargin: true, title: { text: o.x, standoff: 12 } },
+      yaxis: { ...base.yaxis, type: 'category', automargin: true, title: { text: o.y, standoff: 10 } },
+      height: Math.max(320, 28 * o.rows.length + 140) + (turned ? Math.round(6.5 * longest) : 0),
+    },
   };
 }
