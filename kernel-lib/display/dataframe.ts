@@ -30,10 +30,26 @@ export function isDataFrame(value: unknown): value is DataFrame {
   return typeof v === 'object' && v !== null && Array.isArray(v.columns) && Array.isArray(v.values) && Array.isArray(v.shape);
 }
 
-/** A DataFrame as a {@link Table} (for display, CSV and reports); its index is dropped. */
+/** The statistics danfojs's `groupby(…).agg(…)` and `groupby(…).<statistic>()` can compute; it names their columns `<column>_<statistic>`. */
+const GROUPBY_STATISTICS = ['mean', 'sum', 'count', 'mode', 'std', 'var', 'cumsum', 'cumprod', 'cummax', 'cummin', 'median', 'min', 'max'];
+const GROUPBY_COLUMN = new RegExp(`^(.+)_(${GROUPBY_STATISTICS.join('|')})$`);
+
+/**
+ * A column name as a reader wants it: danfojs's group-by names `final validation loss_mean`
+ * become `final validation loss (mean)`; other names are kept.
+ */
+export function readableColumnName(name: string): string {
+  const m = GROUPBY_COLUMN.exec(name);
+  return m ? `${m[1]} (${m[2]})` : name;
+}
+
+/**
+ * A DataFrame as a {@link Table} (for display, CSV and reports); its index is dropped, and
+ * danfojs's group-by column names are made readable ({@link readableColumnName}).
+ */
 export function tableFromDataFrame(df: DataFrame, meta: { id: string; title: string; caption?: string }): Table {
   const rows = (df.values as unknown[][]).map((r) => (Array.isArray(r) ? r : [r]).map(toCell));
-  return { ...meta, columns: df.columns.map(String), rows };
+  return { ...meta, columns: df.columns.map((c) => readableColumnName(String(c))), rows };
 }
 
 function toCell(v: unknown): Cell {

@@ -2,9 +2,9 @@
 export { showFigure, showTable, showDevice, showMarkdown, loadPlotly } from './notebook.ts';
 export { progressDisplay } from './progress.ts';
 export type { ProgressDisplay } from './progress.ts';
-export { toDataFrame, tableFromDataFrame, isDataFrame } from './dataframe.ts';
+export { toDataFrame, tableFromDataFrame, isDataFrame, readableColumnName } from './dataframe.ts';
 export { figureHtml, plotlyLoaderHtml, plotlySpec, plotlyPackage, PLOTLY_MIME } from './plotly.ts';
-export { tableHtml, tableText, formatCell, checkTable } from './table.ts';
+export { tableHtml, tableText, formatCell, formatColumn, checkTable } from './table.ts';
 export { deviceHtml, deviceText, deviceKind } from './device.ts';
 export { escapeHtml } from './html.ts';
 export { inKernel, sendDisplay } from './kernel.ts';
