@@ -3,14 +3,19 @@
  * nothing reported done that is not, shared inputs checked once up front, config files that load
  * what they name, values that mean nothing refused, and errors that name the bad value.
  */
-import { test, describe } from 'node:test';
+import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useBackend } from '../kernel-lib/backend/index.ts';
+import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
+import { isFinished } from '../kernel-lib/exp/runner.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
+import { train } from '../kernel-lib/train/trainer.ts';
 import { ROOT, childEnv, startCli, tinyFlags } from './helpers/proc.ts';
+import { tinyConfig } from './helpers/train-config.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `switchyard-rel-${p}-`));
 const runJson = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
@@ -41,5 +46,44 @@ describe('1. a closed stderr, stdout or terminal loses no work', () => {
     assert.equal(rec.stop.reason, 'SIGHUP');
     assert.equal(findResumePoint(join(outDir, 'h', 'checkpoints'))!.manifest.step, rec.steps, 'a checkpoint at the stop step');
     assert.equal(existsSync(join(outDir, 'h', 'lock')), false, 'lock left behind');
+  });
+});
+
+describe('2. a finished run whose records are damaged is repaired or refused, never reported done', () => {
+  let corpus: Corpus;
+  before(async () => {
+    await useBackend('wasm', { log: false });
+    corpus = loadCorpus({ seed: 0, vocabSize: 400 });
+  });
+
+  test('metrics.jsonl deleted: train refuses naming the run and the file, changes nothing; the sweep does not count it finished', async () => {
+    const sweepDir = tmp('nometrics');
+    const cfg = tinyConfig({ name: 'nometrics', outDir: join(sweepDir, 'runs'), steps: 8, evalEvery: 4 });
+    const first = await train(cfg, { corpus });
+    assert.equal(first.status, 'completed');
+    assert.equal(isFinished(sweepDir, cfg.name, 8), true);
+    rmSync(join(first.runDir, 'metrics.jsonl'));
+    const before = readdirSync(first.runDir).sort();
+    await assert.rejects(train(cfg, { corpus }), new RegExp(`run ${first.runDir} says it completed 8 steps, but its .*metrics\\.jsonl is missing: its results cannot be read back; nothing was changed\\. train --restart`));
+    assert.deepEqual(readdirSync(first.runDir).sort(), before);
+    assert.equal(isFinished(sweepDir, cfg.name, 8), false);
+  });
+
+  test('run.json deleted: rebuilt from the final checkpoint and evaluation, completed, nothing retrained', async () => {
+    const cfg = tinyConfig({ name: 'norecord', steps: 8, evalEvery: 4 });
+    const first = await train(cfg, { corpus });
+    const metrics = readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8');
+    rmSync(join(first.runDir, 'run.json'));
+    const again = await train(cfg, { corpus });
+    assert.equal(again.status, 'completed');
+    assert.equal(again.steps, 8);
+    assert.deepEqual(again.finalEval, first.finalEval);
+    assert.equal(runJson(first.runDir).status, 'completed');
+    assert.deepEqual(runJson(first.runDir).finalEval, first.finalEval);
+    assert.equal(readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8'), metrics, 'nothing was retrained');
+    // Without the final evaluation as well, it cannot be rebuilt: refused, naming the run.
+    rmSync(join(first.runDir, 'run.json'));
+    writeFileSync(join(first.runDir, 'metrics.jsonl'), metrics.split('\n').filter((l) => !l.includes('"type":"eval"')).join('\n'));
+    await assert.rejects(train(cfg, { corpus }), /has a checkpoint at step 8 but no run record, and .*metrics\.jsonl has no evaluation at its last step \(8\), so the record cannot be rebuilt; nothing was changed/);
   });
 });

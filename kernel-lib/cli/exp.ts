@@ -113,7 +113,9 @@ export async function expCommand(args: string[]): Promise<number> {
     log(`report: ${r.written.html}`);
     process.stdout.write(JSON.stringify({ experiment: name, preset: o.preset, dir: r.dir, report: r.written.html, summary: r.summaryCsv, claims: r.doc.claims, missing: r.doc.missing }) + '\n');
     if (r.outcome.interrupted) return stop.exitCode() ?? 130;
-    return r.outcome.failed.length ? 1 : 0;
+    // Done only when the report has every run.
+    for (const m of r.doc.missing) if (!r.outcome.failed.some((f) => f.id === m.run)) log(`run ${m.run} has no final result (${m.reason})`);
+    return r.outcome.failed.length || r.doc.missing.length ? 1 : 0;
   } finally {
     stop.dispose();
   }

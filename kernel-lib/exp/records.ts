@@ -27,9 +27,10 @@ export function loadRuns(dir: string, sweep: SweepFile): LoadedRun[] {
     const base = { id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: { ...r.config, steps: sweep.steps }, runDir, train: [], eval: [] };
     const failure = readJsonOrNull<FailureNote>(failurePath(dir, r.id));
     if (!existsSync(join(runDir, 'metrics.jsonl'))) {
-      return failure
-        ? { ...base, status: 'failed' as const, reason: `exit ${failure.code}: ${failure.stderr.trim().split('\n').pop()}` }
-        : { ...base, status: 'missing' as const, reason: 'not run yet' };
+      const said = readJsonOrNull<RunResult>(join(runDir, 'run.json'));
+      if (failure) return { ...base, status: 'failed' as const, reason: `exit ${failure.code}: ${failure.stderr.trim().split('\n').pop()}` };
+      if (said) return { ...base, status: 'failed' as const, reason: `its run.json says ${said.status} at step ${said.steps}, but its metrics.jsonl is missing` };
+      return existsSync(runDir) ? { ...base, status: 'missing' as const, reason: 'started, no metrics yet' } : { ...base, status: 'missing' as const, reason: 'not run yet' };
     }
     let metrics: ReturnType<typeof readMetrics>;
     try {

@@ -18,6 +18,7 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { readJsonOrNull } from '../util/read-json.ts';
 import { projectRoot } from '../util/project-root.ts';
 import type { RunResult } from '../train/trainer.ts';
+import { finishedRecordsProblem } from '../train/run-dir.ts';
 import { failurePath, logPath } from './records.ts';
 import type { SweepFile } from './types.ts';
 
@@ -64,10 +65,15 @@ export function runOneCommand(dir: string, index: number | string, backend: Conc
   return cliCommand('exp', 'run-one', dir, '--index', String(index), '--backend', backend);
 }
 
-/** Whether run `id` already finished for this sweep (completed with all steps, or diverged): no process needed. */
+/**
+ * Whether run `id` already finished for this sweep (completed with all steps, or diverged) with
+ * its results readable (metrics with the final evaluation): no process needed. A run whose record
+ * says finished but whose metrics are gone is not: its process repairs or refuses it, naming it.
+ */
 export function isFinished(dir: string, id: string, steps: number): boolean {
-  const r = readJsonOrNull<RunResult>(join(dir, 'runs', id, 'run.json'));
-  return r !== null && (r.status === 'diverged' || (r.status === 'completed' && r.steps >= steps));
+  const runDir = join(dir, 'runs', id);
+  const r = readJsonOrNull<RunResult>(join(runDir, 'run.json'));
+  return r !== null && (r.status === 'diverged' || (r.status === 'completed' && r.steps >= steps)) && finishedRecordsProblem(runDir, r) === null;
 }
 
 const PROGRESS = /step (\d+)\/(\d+)\s+loss (-?[\d.]+|NaN)/;
@@ -116,7 +122,11 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
         children.delete(child);
         const exit = code ?? 128 + (sig === 'SIGKILL' ? 9 : 15);
         p.code = exit;
-        if (exit === 0) {
+        if (exit === 0 && !isFinished(dir, p.id, p.steps)) {
+          // Exit 0 but no usable result (a defence: the trainer refuses such a run itself).
+          p.state = 'failed';
+          writeJsonAtomic(failurePath(dir, p.id), { code: exit, at: new Date().toISOString(), stderr: `${tail.split('\n').slice(-19).join('\n')}\nexited 0 but its run record or metrics do not show it finished` });
+        } else if (exit === 0) {
           p.state = 'completed';
           p.step = p.steps;
           rmSync(failurePath(dir, p.id), { force: true });

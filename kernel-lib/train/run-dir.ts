@@ -17,6 +17,9 @@ import { basename, dirname, join } from 'node:path';
 import type { BatchState } from '../data/index.ts';
 import { findResumePoint, type ResumePoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
+import type { EvalMetrics, StepMetrics } from './trainer.ts';
+import { withFsError } from '../util/fs-error.ts';
+import { log } from '../util/log.ts';
 
 /** Config keys that do not change what is computed: where the run lives, how long it runs, bookkeeping. */
 export const NON_COMPUTATIONAL_KEYS: ReadonlySet<string> = new Set(['name', 'outDir', 'resume', 'steps', 'progress', 'logEvery', 'evalEvery', 'checkpointEvery', 'routingEvery', 'backend']);
@@ -39,7 +42,7 @@ export interface RunRecord {
 export type RunPlan =
   | { kind: 'fresh' }
   | { kind: 'resume'; point: ResumePoint<TrainState>; saved: TrainConfig; notes: string[] }
-  | { kind: 'finished'; record: RunRecord; note: string };
+  | { kind: 'finished'; record: RunRecord; note: string; /** The record was rebuilt (run.json was missing): write it. */ rebuilt?: boolean };
 
 /** Where a run's log lines go once stderr is closed (util/log.ts). */
 export const STDERR_LOG = 'stderr.log';
@@ -74,6 +77,37 @@ function hasComputedRecords(dir: string): boolean {
   });
 }
 
+const RETRAIN = 'train --restart moves it aside whole and trains it afresh (a sweep\'s run: exp run-one <sweep folder> --index <i> --restart).';
+
+/**
+ * Why a run whose record says it finished cannot be used as finished (its metrics, which hold
+ * every result, are missing, unreadable, or lack the final evaluation), or null when it can.
+ */
+export function finishedRecordsProblem(runDir: string, record: Pick<RunRecord, 'status' | 'steps'>): string | null {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return `its ${path} is missing`;
+  if (record.status === 'diverged') return null;
+  let m: ReturnType<typeof readMetrics>;
+  try {
+    m = readMetrics(runDir, { quiet: true });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (!m.eval.some((e) => e.step === record.steps)) return `${path} has no evaluation at its last step (${record.steps})`;
+  return null;
+}
+
+/** A completed run's record from its final checkpoint step and the evaluation there, or why not. */
+function rebuildRecord(runDir: string, steps: number): { record?: RunRecord; problem?: string } {
+  const problem = finishedRecordsProblem(runDir, { status: 'completed', steps });
+  if (problem) return { problem };
+  const row = readMetrics(runDir, { quiet: true }).eval.filter((e) => e.step === steps).at(-1) as (EvalMetrics & { type?: string }) | undefined;
+  const { type: _type, ...finalEval } = row!;
+  const env = readJson<{ device?: unknown; resumed?: { device?: unknown }[] }>(join(runDir, 'environment.json'));
+  const device = env?.resumed?.at(-1)?.device ?? env?.device;
+  return { record: { runDir, status: 'completed', steps, finalEval, device, finished: new Date().toISOString(), rebuilt: 'run.json was missing: rebuilt from the final checkpoint and evaluation' } };
+}
+
 /**
  * Decides what to do with `runDir` for `cfg` (call while holding its lock). Throws, changing
  * nothing, when the run must be refused.
@@ -93,13 +127,22 @@ export function planRun(runDir: string, cfg: TrainConfig): RunPlan {
   const record = readJson<RunRecord>(join(runDir, 'run.json'));
   const trained = point?.manifest.step ?? 0;
   if (record && (record.status === 'diverged' || (record.status === 'completed' && record.steps >= cfg.steps))) {
-    return { kind: 'finished', record: { ...record, runDir }, note: `${what} has ${record.status === 'diverged' ? `diverged at step ${record.steps}` : `completed ${record.steps} steps`}; left as it is` };
+    const done = record.status === 'diverged' ? `diverged at step ${record.steps}` : `completed ${record.steps} steps`;
+    const problem = finishedRecordsProblem(runDir, record);
+    if (problem) throw new Error(`${what} says it ${done}, but ${problem}: its results cannot be read back; nothing was changed. ${RETRAIN}`);
+    return { kind: 'finished', record: { ...record, runDir }, note: `${what} has ${done}; left as it is` };
   }
   if (point) {
     if (!cfg.resume) throw new Error(`${what} has checkpoints (step ${trained}) and resume is off; nothing was changed. Use another --name, or train --restart to move it aside and start afresh.`);
+    if (trained >= cfg.steps && (!record || record.status === 'completed')) {
+      // Trained to the end but without its run record (lost, or the process died between the
+      // last checkpoint and the record): rebuilt from the checkpoint and the final evaluation.
+      const rebuilt = rebuildRecord(runDir, trained);
+      if (!rebuilt.record) throw new Error(`${what} has a checkpoint at step ${trained} but no run record, and ${rebuilt.problem}, so the record cannot be rebuilt; nothing was changed. ${RETRAIN}`);
+      return { kind: 'finished', record: rebuilt.record, note: `${what} had no run.json; rebuilt it from the checkpoint at step ${trained} and the final evaluation in metrics.jsonl (completed)`, rebuilt: true };
+    }
     if (trained >= cfg.steps) {
-      const status = record?.status ?? 'stopped';
-      return { kind: 'finished', record: { runDir, status, steps: trained, finished: record?.finished ?? '', ...(record ?? {}) }, note: `${what} has trained ${trained} ≥ ${cfg.steps} steps; left as it is` };
+      return { kind: 'finished', record: { ...record!, runDir }, note: `${what} has trained ${trained} ≥ ${cfg.steps} steps (${record!.status}); left as it is` };
     }
     return { kind: 'resume', point, saved: saved!, notes: point.notes };
   }
@@ -127,4 +170,33 @@ export function checkRunName(name: string): void {
   if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
     throw new Error(`config: 'name' must be one path component of letters, digits, '.', '_' or '-' (not '.' or '..'), got '${name}'`);
   }
+}
+
+/**
+ * Reads a run's metrics file. A last line cut short (a process killed mid-write; the trainer
+ * drops it when it resumes) is skipped with a warning; any other unreadable line is an error
+ * naming the file and line.
+ */
+export function readMetrics(runDir: string, o: { quiet?: boolean } = {}): { train: StepMetrics[]; eval: EvalMetrics[] } {
+  const out = { train: [] as StepMetrics[], eval: [] as EvalMetrics[] };
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) throw new Error(`no metrics at ${path}`);
+  const text = withFsError('read', path, () => readFileSync(path, 'utf8'));
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let row: { type: string };
+    try {
+      row = JSON.parse(line) as { type: string };
+    } catch (err) {
+      if (i === lines.length - 1) {
+        if (!o.quiet) log(`${path}: ignoring line ${i + 1}, cut short (${line.length} characters, no newline)`);
+        return;
+      }
+      throw new Error(`${path}:${i + 1}: not a JSON metrics row (${(err as Error).message})`);
+    }
+    if (row.type === 'train') out.train.push(row as unknown as StepMetrics);
+    else if (row.type === 'eval') out.eval.push(row as unknown as EvalMetrics);
+  });
+  return out;
 }

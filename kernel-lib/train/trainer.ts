@@ -21,6 +21,8 @@ import { restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { acquireRunLock, type RunLock } from './run-lock.ts';
 import { checkRunName, moveRunAside, planRun, STDERR_LOG, type RunPlan, type TrainState } from './run-dir.ts';
+
+export { readMetrics } from './run-dir.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
 import { createTrainStep, HEAD } from './step.ts';
 import { writeRoutingSnapshot, writeRoutingTokens } from './routing-dump.ts';
@@ -204,6 +206,10 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     if (plan.kind === 'finished') {
       log(plan.note);
       const r = plan.record as unknown as RunResult;
+      if (plan.rebuilt) {
+        writeJsonAtomic(join(runDir, 'run.json'), plan.record);
+        return { ...r, runDir };
+      }
       return { ...r, runDir, unchanged: true };
     }
     const device = opts.device ?? (await useBackend(cfg.backend));
@@ -460,33 +466,4 @@ function truncateMetrics(path: string, step: number): void {
       }
     });
   writeFileAtomic(path, keep.length ? keep.join('\n') + '\n' : '');
-}
-
-/**
- * Reads a run's metrics file. A last line cut short (a process killed mid-write; the trainer
- * drops it when it resumes) is skipped with a warning; any other unreadable line is an error
- * naming the file and line.
- */
-export function readMetrics(runDir: string): { train: StepMetrics[]; eval: EvalMetrics[] } {
-  const out = { train: [] as StepMetrics[], eval: [] as EvalMetrics[] };
-  const path = join(runDir, 'metrics.jsonl');
-  if (!existsSync(path)) throw new Error(`no metrics at ${path}`);
-  const text = withFsError('read', path, () => readFileSync(path, 'utf8'));
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: { type: string };
-    try {
-      row = JSON.parse(line) as { type: string };
-    } catch (err) {
-      if (i === lines.length - 1) {
-        log(`${path}: ignoring line ${i + 1}, cut short (${line.length} characters, no newline)`);
-        return;
-      }
-      throw new Error(`${path}:${i + 1}: not a JSON metrics row (${(err as Error).message})`);
-    }
-    if (row.type === 'train') out.train.push(row as unknown as StepMetrics);
-    else if (row.type === 'eval') out.eval.push(row as unknown as EvalMetrics);
-  });
-  return out;
 }
