@@ -11,10 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../kernel-lib/backend/index.ts';
 import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
+import { runExperimentSweep } from '../kernel-lib/exp/orchestrate.ts';
 import { isFinished } from '../kernel-lib/exp/runner.ts';
+import type { Experiment } from '../kernel-lib/exp/types.ts';
+import { PRESETS } from '../experiments/presets.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
 import { train } from '../kernel-lib/train/trainer.ts';
-import { ROOT, childEnv, startCli, tinyFlags } from './helpers/proc.ts';
+import { ROOT, childEnv, cliSync, startCli, tinyFlags } from './helpers/proc.ts';
 import { tinyConfig } from './helpers/train-config.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `switchyard-rel-${p}-`));
@@ -85,5 +88,35 @@ describe('2. a finished run whose records are damaged is repaired or refused, ne
     rmSync(join(first.runDir, 'run.json'));
     writeFileSync(join(first.runDir, 'metrics.jsonl'), metrics.split('\n').filter((l) => !l.includes('"type":"eval"')).join('\n'));
     await assert.rejects(train(cfg, { corpus }), /has a checkpoint at step 8 but no run record, and .*metrics\.jsonl has no evaluation at its last step \(8\), so the record cannot be rebuilt; nothing was changed/);
+  });
+});
+
+describe('3. shared inputs are checked once, before anything is written', () => {
+  test('exp with an empty --corpus is refused naming the file, before the backend starts; no sweep folder is made (local and --emit)', () => {
+    const root = tmp('corpus');
+    const empty = join(root, 'empty.txt');
+    writeFileSync(empty, '');
+    const binary = join(root, 'binary.txt');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256)));
+    for (const args of [
+      ['exp', 'capacity', '--corpus', empty, '--results', join(root, 'results'), '--backend', 'wasm'],
+      ['exp', 'capacity', '--corpus', empty, '--emit', 'slurm', '--out', join(root, 'slurm')],
+    ]) {
+      const out = cliSync(args);
+      assert.equal(out.code, 2, `${args.join(' ')}: exit ${out.code}\n${out.stderr}`);
+      assert.match(out.stderr, new RegExp(`${empty}: 0 document\\(s\\) with text.*nothing was written`));
+      assert.doesNotMatch(out.stderr, /\[switchyard\] backend /);
+      assert.deepEqual(readdirSync(root).sort(), ['binary.txt', 'empty.txt'], 'something was written');
+    }
+  });
+
+  test('a refused --budget takes back the sweep folder it made, and its experiment folder', async () => {
+    const root = tmp('budget');
+    const exp: Experiment = {
+      name: 'one-run', title: 'one run', summary: '', analyze: () => { throw new Error('not reached'); },
+      sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }], steps: 50 }),
+    };
+    await assert.rejects(runExperimentSweep(exp, PRESETS.quick, { resultsRoot: join(root, 'results'), budgetMinutes: 1e-4, backend: 'wasm', jobs: 1 }), /--budget 0\.0001 minutes cannot fit this sweep/);
+    assert.deepEqual(readdirSync(root), [], 'the refused budget left folders behind');
   });
 });

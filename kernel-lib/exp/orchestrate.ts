@@ -4,10 +4,11 @@
  * parallel processes, and build the report. The command line (`exp`) and the notebooks call
  * this; it trains nothing in the calling process, so a notebook's tensors stay as they were.
  */
-import { accessSync, constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { backendFromEnv, useBackend, type BackendName, type DeviceInfo } from '../backend/index.ts';
+import { prepareData } from '../train/trainer.ts';
 import { ensureDir } from '../util/fs-error.ts';
 import { log } from '../util/log.ts';
 import { projectRoot } from '../util/project-root.ts';
@@ -70,6 +71,27 @@ function corpusOption(exp: Experiment, corpus: string | undefined): { corpus?: s
   return { corpus: path };
 }
 
+/**
+ * Checks the inputs every run of a sweep shares, once, before anything is written: the corpus
+ * (readable, enough documents and text) and the data sizes against it, for each distinct data
+ * configuration of the sweep. A bad `--corpus` is refused here, naming it, instead of failing
+ * every run. Loading the corpus also fills its cache for the runs.
+ */
+export function checkSweepInputs(sweep: SweepFile): void {
+  const seen = new Set<string>();
+  for (const r of sweep.runs) {
+    const c = r.config;
+    const key = JSON.stringify([c.corpus, c.splitSeed, c.vocabSize, c.seqLen, c.batchSize, c.evalBatches, c.routingEvery > 0 ? c.routingBatches : 0]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      prepareData({ ...c, steps: sweep.steps });
+    } catch (err) {
+      throw new Error(`${sweep.experiment}, run ${r.id}: ${(err as Error).message}; nothing was written`, { cause: err });
+    }
+  }
+}
+
 /** The sweep of an experiment at a preset, every run resolved and checked; nothing is written. */
 export function presetSweep(exp: Experiment, preset: PresetDef, backend: BackendName, budgetMinutes: number | null = null, corpus?: string): SweepFile {
   return resolveSweep(exp, preset.name, { presetBase: { ...preset.base, ...corpusOption(exp, corpus) }, steps: preset.steps, schedule: preset.schedule, budgetMinutes, backend });
@@ -101,6 +123,7 @@ export function claimSweepFolder(dir: string, fresh: SweepFile, choose: string):
 async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions, device: DeviceInfo, jobs: number): Promise<{ dir: string; sweep: SweepFile }> {
   const fresh = presetSweep(exp, preset, device.backend, o.budgetMinutes ?? null, o.corpus);
   const dir = sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
+  const made = firstMissing(dir); // what claiming the folder creates, taken back if the budget is refused
   const claimed = claimSweepFolder(dir, fresh, '--id');
   let sweep = claimed.sweep;
   if (claimed.existed || o.budgetMinutes === undefined) return { dir, sweep };
@@ -112,6 +135,7 @@ async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOpti
     plan = await planBudget(dir, sweep, o.budgetMinutes, jobs, device.backend);
   } catch (err) {
     for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    removeEmptyUpTo(dir, made);
     throw err;
   }
   sweep = withSteps(sweep, plan.steps);
@@ -121,10 +145,34 @@ async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOpti
   return { dir, sweep };
 }
 
+/** The outermost of `dir` and its ancestors that does not exist yet, or null when `dir` exists. */
+function firstMissing(dir: string): string | null {
+  let missing: string | null = null;
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing = d;
+    if (dirname(d) === d) break;
+  }
+  return missing;
+}
+
+/** Removes `dir` and its parents up to and including `top` while they are empty (a folder something else wrote into stays). */
+function removeEmptyUpTo(dir: string, top: string | null): void {
+  if (top === null) return;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === top) return;
+  }
+}
+
 /** Runs (or continues) an experiment at a preset and builds its report. */
 export async function runExperimentSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions = {}): Promise<ExperimentRun> {
   if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new Error(`--jobs must be an integer ≥ 1, got ${o.jobs}`);
   corpusOption(exp, o.corpus); // refuse a bad corpus before the backend starts
+  checkSweepInputs(presetSweep(exp, preset, o.backend ?? backendFromEnv(), o.budgetMinutes ?? null, o.corpus)); // and the data every run shares
   const device = await useBackend(o.backend ?? backendFromEnv());
   const jobs = o.jobs ?? defaultJobs(device);
   const { dir, sweep } = await settleSweep(exp, preset, o, device, jobs);

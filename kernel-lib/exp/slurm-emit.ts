@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { ConcreteBackend } from '../backend/device.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { withFsError } from '../util/fs-error.ts';
-import { claimSweepFolder, defaultResultsRoot, presetSweep } from './orchestrate.ts';
+import { checkSweepInputs, claimSweepFolder, defaultResultsRoot, presetSweep } from './orchestrate.ts';
 import { checkSbatchPath, checkSlurmOptions, reportScript, slurmDefaults, submitScript, type SlurmOptions } from './slurm-script.ts';
 import { checkSweepBackend, sweepDir } from './sweep-file.ts';
 import type { Experiment, PresetDef, SweepFile } from './types.ts';
@@ -50,6 +50,7 @@ export function emitSlurmSweep(exp: Experiment, preset: PresetDef, o: SlurmEmitO
     maxRunning: o.maxRunning ?? fresh.runs.length,
   };
   checkSlurmOptions(options);
+  checkSweepInputs(fresh);
   const dir = o.out !== undefined ? resolve(o.out) : sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
   checkSbatchPath(dir, o.out !== undefined ? '--out' : 'sweep folder');
   const { sweep, existed } = claimSweepFolder(dir, fresh, o.out !== undefined ? '--out folder' : '--id');

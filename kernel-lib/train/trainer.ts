@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNoGpuErrors, type DeviceInfo, useBackend } from '../backend/index.ts';
-import { BatchStream, fixedBatches, type Corpus } from '../data/index.ts';
+import { BatchStream, fixedBatches, wholeSplitBatches, type Corpus } from '../data/index.ts';
 import { corpusFor, isCorpusOf } from './corpus-for.ts';
 import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { ensureDir, withFsError } from '../util/fs-error.ts';
@@ -24,7 +24,7 @@ import { checkRunName, moveRunAside, planRun, STDERR_LOG, type RunPlan, type Tra
 
 export { readMetrics } from './run-dir.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
-import { createTrainStep, HEAD } from './step.ts';
+import { createTrainStep, HEAD, LAYER_SCALARS } from './step.ts';
 import { writeRoutingSnapshot, writeRoutingTokens } from './routing-dump.ts';
 import { createModel } from './model-factory.ts';
 import { AdamW } from './optimizer.ts';
@@ -50,7 +50,7 @@ export interface StepMetrics {
    */
   cpuMs: number;
   tokensPerSec: number;
-  moe: { layer: number; droppedFraction: number; entropy: number; balanceLoss: number; zLoss: number; countsBefore: number[]; countsKept: number[] }[];
+  moe: { layer: number; droppedFraction: number; entropy: number; balanceLoss: number; zLoss: number; meanTopProb: number; countsBefore: number[]; countsKept: number[] }[];
 }
 
 export interface EvalMetrics {
@@ -186,17 +186,31 @@ function openRun(runDir: string, cfg: TrainConfig, restart: boolean): { lock: Ru
   }
 }
 
-export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunResult> {
-  checkRunName(cfg.name);
-  // ---- everything that can be checked before the backend starts: data, run directory
-  const corpus = opts.corpus ?? corpusFor(cfg);
+/**
+ * The data of a run, checked against the config (corpus, split, sizes against the corpus):
+ * everything about the data that can refuse a run, before anything is written or a backend
+ * starts. Sweeps call it once per data configuration before their runs start.
+ */
+export function prepareData(cfg: TrainConfig, given?: Corpus) {
+  const corpus = given ?? corpusFor(cfg);
   if (corpus.options.seed !== cfg.splitSeed || corpus.vocab.size > cfg.vocabSize || !isCorpusOf(corpus, cfg)) {
     throw new Error(`train: the corpus passed in (${corpus.source}) was built with split seed ${corpus.options.seed} and ${corpus.vocab.size} words; the config asks for corpus '${cfg.corpus}', split seed ${cfg.splitSeed} and ${cfg.vocabSize} words`);
   }
   const trainSplit = corpus.split('train');
   const stream = new BatchStream(trainSplit, { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: cfg.seed });
   const evalSet = fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.evalBatches);
+  // The final evaluation reads the whole validation split (finalEvalBatches 0) or a fixed number of batches.
+  const finalEvalSet = cfg.finalEvalBatches === 0
+    ? wholeSplitBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 })
+    : fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 4242 }, cfg.finalEvalBatches);
   const routingSample = cfg.routingEvery > 0 ? fixedBatches(corpus.split('validation'), { seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: 777 }, cfg.routingBatches) : null;
+  return { corpus, stream, evalSet, finalEvalSet, routingSample };
+}
+
+export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunResult> {
+  checkRunName(cfg.name);
+  // ---- everything that can be checked before the backend starts: data, run directory
+  const { corpus, stream, evalSet, finalEvalSet, routingSample } = prepareData(cfg, opts.corpus);
   const runDir = join(cfg.outDir, cfg.name);
   const { lock, plan, created } = openRun(runDir, cfg, opts.restart ?? false);
   let wrote = false; // whether anything was written into a directory this call created
@@ -213,7 +227,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       return { ...r, runDir, unchanged: true };
     }
     const device = opts.device ?? (await useBackend(cfg.backend));
-    return await runTraining(cfg, opts, { corpus, stream, evalSet, routingSample, runDir, plan, device, markWritten: () => (wrote = true) });
+    return await runTraining(cfg, opts, { corpus, stream, evalSet, finalEvalSet, routingSample, runDir, plan, device, markWritten: () => (wrote = true) });
   } catch (err) {
     if (created && !wrote) rmSync(runDir, { recursive: true, force: true });
     throw err;
@@ -227,6 +241,7 @@ interface Prepared {
   corpus: Corpus;
   stream: BatchStream;
   evalSet: ReturnType<typeof fixedBatches>;
+  finalEvalSet: ReturnType<typeof fixedBatches>;
   routingSample: ReturnType<typeof fixedBatches> | null;
   runDir: string;
   plan: Exclude<RunPlan, { kind: 'finished' }>;
@@ -235,7 +250,7 @@ interface Prepared {
 }
 
 async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared): Promise<RunResult> {
-  const { corpus, evalSet, routingSample, runDir, plan, device } = prep;
+  const { corpus, evalSet, finalEvalSet, routingSample, runDir, plan, device } = prep;
   let stream = prep.stream;
   const ckptDir = join(runDir, 'checkpoints');
   const V = corpus.vocab.size;
@@ -309,15 +324,16 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
       const rows: StepMetrics[] = pending.map((p, i) => {
         const r = data.subarray(i * width, (i + 1) * width);
         const moe = layers.map((layer, j) => {
-          const o = HEAD + j * (4 + 2 * E);
+          const o = HEAD + j * (LAYER_SCALARS + 2 * E);
           return {
             layer,
             droppedFraction: r[o],
             entropy: r[o + 1],
             balanceLoss: r[o + 2],
             zLoss: r[o + 3],
-            countsBefore: Array.from(r.subarray(o + 4, o + 4 + E)),
-            countsKept: Array.from(r.subarray(o + 4 + E, o + 4 + 2 * E)),
+            meanTopProb: r[o + 4],
+            countsBefore: Array.from(r.subarray(o + LAYER_SCALARS, o + LAYER_SCALARS + E)),
+            countsKept: Array.from(r.subarray(o + LAYER_SCALARS + E, o + LAYER_SCALARS + 2 * E)),
           };
         });
         return {
@@ -348,7 +364,9 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
 
     const evaluate = async (step: number): Promise<EvalMetrics> => {
       let sums: tf.Tensor | null = null; // [2 + MoE layers], accumulated on the device
-      for (const batch of evalSet) {
+      const final = step === cfg.steps;
+      const batches = final ? finalEvalSet : evalSet;
+      for (const batch of batches) {
         const prev: tf.Tensor | null = sums;
         sums = tf.tidy(() => {
           const ids = tf.tensor2d(batch.inputs, [B, S], 'int32');
@@ -361,19 +379,19 @@ async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Prepared)
         prev?.dispose();
       }
       if (!sums) throw new Error('train: evalBatches must be ≥ 1');
-      const final = step === cfg.steps && S >= 2; // the causality check needs a first and a second half
-      if (final) {
+      const withLeak = final && S >= 2; // the causality check needs a first and a second half
+      if (withLeak) {
         const prev: tf.Tensor = sums;
         sums = tf.tidy(() => tf.concat([prev, tf.reshape(futureLeak(model, evalSet[0], V), [1])]));
         prev.dispose();
       }
       const d = await sums.data(); // one read per evaluation
       sums.dispose();
-      const tokens = evalSet.length * B * S;
+      const tokens = batches.length * B * S;
       const loss = d[0] / tokens;
-      const L = d.length - 2 - (final ? 1 : 0);
-      const e: EvalMetrics = { step, loss, negLogPerplexity: -loss, perplexity: Math.exp(loss), accuracy: d[1] / tokens, tokens, droppedFraction: Array.from(d.subarray(2, 2 + L)).map((v) => v / evalSet.length) };
-      if (final) e.futureLeak = d[d.length - 1];
+      const L = d.length - 2 - (withLeak ? 1 : 0);
+      const e: EvalMetrics = { step, loss, negLogPerplexity: -loss, perplexity: Math.exp(loss), accuracy: d[1] / tokens, tokens, droppedFraction: Array.from(d.subarray(2, 2 + L)).map((v) => v / batches.length) };
+      if (withLeak) e.futureLeak = d[d.length - 1];
       appendLines(metricsPath, [JSON.stringify({ type: 'eval', ...e })]);
       lastEval = e;
       opts.onEval?.(e);
