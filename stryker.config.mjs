@@ -1,0 +1,61 @@
+// StrykerJS (mutation testing) over the Node test runner: `npm run mutate [group ...]`
+// (scripts/mutate.ts). Each group names the code that decides and the test files that cover it;
+// the tap runner records which of those files reach each mutant and runs only them.
+// MUTATE_GROUPS (comma-separated) selects groups; the script sets it.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const GROUPS = {
+  stats: {
+    mutate: ['kernel-lib/exp/stats.ts'],
+    tests: ['test/stats.test.ts', 'test/stats-*.test.ts'],
+  },
+  analysis: {
+    mutate: ['experiments/*/analysis.ts'],
+    tests: ['test/experiments.test.ts', 'test/analysis*.test.ts'],
+  },
+  moe: {
+    mutate: ['kernel-lib/moe/capacity.ts', 'kernel-lib/moe/routing/*.ts', 'kernel-lib/moe/losses.ts', 'kernel-lib/moe/dispatch.ts'],
+    tests: ['test/moe.cpu.test.ts', 'test/moe-mutation.test.ts'],
+  },
+  packed: {
+    mutate: ['kernel-lib/moe/packed-layout.ts', 'kernel-lib/moe/packed-rows.ts'],
+    tests: ['test/packed-mutation.test.ts'],
+  },
+  budget: {
+    mutate: ['kernel-lib/exp/budget.ts'],
+    tests: ['test/budget-mutation.test.ts'],
+  },
+  conformance: {
+    // case.ts (parsing and validating a case) and checkCase in run.ts (lines 98-127: the verdict on an answer)
+    mutate: ['kernel-lib/conformance/case.ts', 'kernel-lib/conformance/run.ts:98-127'],
+    tests: ['test/conformance-mutation.test.ts'],
+  },
+};
+
+const selected = (process.env.MUTATE_GROUPS || Object.keys(GROUPS).join(',')).split(',').filter(Boolean);
+for (const g of selected) if (!GROUPS[g]) throw new Error(`unknown mutation group '${g}' (choose ${Object.keys(GROUPS).join(', ')})`);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'tap',
+  tap: {
+    testFiles: selected.flatMap((g) => GROUPS[g].tests),
+    // node's test runner under tsx; Stryker's hook records which files reach which mutants
+    nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+  },
+  coverageAnalysis: 'perTest',
+  mutate: selected.flatMap((g) => GROUPS[g].mutate),
+  // The sandbox copies only what the tests read; results, runs and caches stay behind.
+  ignorePatterns: ['results', 'runs', '.cache', '.gpu', 'dist', 'notebooks', 'reports', 'docs', '.jupyter', '.ci'],
+  // Outside the work tree, so that `eslint .` and others' tools never see a half-written sandbox.
+  tempDirName: join(tmpdir(), `switchyard-stryker-${process.pid}`),
+  concurrency: Number(process.env.MUTATE_CONCURRENCY || 2),
+  timeoutMS: 10000,
+  reporters: ['json', 'html', 'clear-text', 'progress-append-only'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
+  thresholds: { high: 85, low: 70, break: null },
+  cleanTempDir: 'always',
+};
