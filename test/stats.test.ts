@@ -16,7 +16,12 @@ test('Fisher exact (one-sided): hypergeometric tails worked by hand', () => {
   // Symmetry: A's upper tail equals B's lower tail; the two directions sum to 1 + P(table).
   const p = fisherExactGreater(4, 10, 1, 12);
   const q = fisherExactGreater(1, 12, 4, 10);
-  assert.ok(p < 0.2 && q > 0.9, `${p} ${q}`);
+  // Worked: N = 22, K = 5 events, 10 in A. P(X = 4) = C(10,4)C(12,1)/C(22,5) = 2520/26334 = 20/209;
+  // P(X ≥ 4) = (2520 + 252)/26334 = 2/19 = 0.1053; P(Y ≥ 1) for B = 1 − P(Y = 0) = 1 − C(10,5)/C(22,5) = 207/209 = 0.9904
+  // (scipy.stats.fisher_exact(..., alternative='greater'): 0.10526315789473684 and 0.9904306220095693).
+  close(p, 2 / 19);
+  close(q, 207 / 209);
+  close(p + q, 1 + 20 / 209);
   assert.throws(() => fisherExactGreater(4, 3, 0, 3), /events exceed trials \(4 of 3/);
   assert.throws(() => fisherExactGreater(-1, 3, 0, 3), /a must be a whole number ≥ 0, got -1/);
 });
