@@ -6,15 +6,17 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../kernel-lib/backend/index.ts';
 import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
-import { runExperimentSweep } from '../kernel-lib/exp/orchestrate.ts';
-import { isFinished } from '../kernel-lib/exp/runner.ts';
+import { claimSweepFolder, presetSweep, runExperimentSweep } from '../kernel-lib/exp/orchestrate.ts';
+import { isFinished, runSweep } from '../kernel-lib/exp/runner.ts';
+import { parseSeeds } from '../kernel-lib/exp/seeds.ts';
+import { readSweep } from '../kernel-lib/exp/sweep-file.ts';
 import type { Experiment } from '../kernel-lib/exp/types.ts';
-import { PRESETS } from '../experiments/presets.ts';
+import { getExperiment, PRESETS } from '../experiments/index.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
 import { train } from '../kernel-lib/train/trainer.ts';
 import { ROOT, childEnv, cliSync, startCli, tinyFlags } from './helpers/proc.ts';
@@ -118,5 +120,70 @@ describe('3. shared inputs are checked once, before anything is written', () => 
     };
     await assert.rejects(runExperimentSweep(exp, PRESETS.quick, { resultsRoot: join(root, 'results'), budgetMinutes: 1e-4, backend: 'wasm', jobs: 1 }), /--budget 0\.0001 minutes cannot fit this sweep/);
     assert.deepEqual(readdirSync(root), [], 'the refused budget left folders behind');
+  });
+});
+
+describe('exp --seeds: the seeds of every configuration, added to the preset\'s sweep folder', () => {
+  test('parseSeeds: ranges and lists; a bad value is named', () => {
+    assert.deepEqual(parseSeeds('0-9'), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(parseSeeds('0,1,2,5'), [0, 1, 2, 5]);
+    assert.deepEqual(parseSeeds('7, 0-2'), [7, 0, 1, 2]);
+    assert.throws(() => parseSeeds('3-1'), /--seeds "3-1": the range '3-1' goes down \(write 1-3\)/);
+    assert.throws(() => parseSeeds('0,x'), /--seeds "0,x": 'x' is not a seed or a range of seeds/);
+    assert.throws(() => parseSeeds('1.5'), /'1\.5' is not a seed/);
+    assert.throws(() => parseSeeds('-1'), /'-1' is not a seed/);
+    assert.throws(() => parseSeeds('0,1,0'), /seed 0 is named twice/);
+    assert.throws(() => parseSeeds('0-5000'), /more than 1000 seeds/);
+    assert.throws(() => parseSeeds('99999999999'), /99999999999 is above the largest seed/);
+    assert.throws(() => parseSeeds(''), /no seeds given/);
+  });
+
+  test('the sweep key does not depend on the seeds; every group gets each seed', () => {
+    const spec = getExperiment('specialization');
+    const preset = presetSweep(spec, PRESETS.quick, 'wasm');
+    const ten = presetSweep(spec, PRESETS.quick, 'wasm', null, undefined, parseSeeds('0-9'));
+    assert.equal(ten.key, preset.key);
+    const groups = [...new Set(preset.runs.map((r) => r.group))];
+    assert.deepEqual(ten.runs.map((r) => r.id), groups.flatMap((g) => Array.from({ length: 10 }, (_, s) => `${g}-s${s}`)));
+    assert.deepEqual(ten.runs.map((r) => r.config.seed), ten.runs.map((r) => r.seed));
+  });
+
+  test('the command line refuses a bad --seeds before anything is written, naming it', () => {
+    const root = tmp('badseeds');
+    for (const [bad, re] of [['3-1', /the range '3-1' goes down/], ['a', /'a' is not a seed/], ['1,1', /seed 1 is named twice/]] as const) {
+      for (const extra of [[], ['--emit', 'slurm', '--out', join(root, 'slurm')]]) {
+        const out = cliSync(['exp', 'specialization', '--seeds', bad, '--results', join(root, 'results'), '--backend', 'wasm', ...extra]);
+        assert.equal(out.code, 2, out.stderr);
+        assert.match(out.stderr, re);
+        assert.deepEqual(readdirSync(root), [], 'something was written');
+      }
+    }
+  });
+
+  test('adding seeds keeps the finished runs (not retrained, same indices) and runs only the new ones; fewer seeds remove nothing', async () => {
+    const dir = tmp('addseeds');
+    const exp: Experiment = {
+      name: 'seeds', title: 'seeds', summary: '', analyze: () => { throw new Error('not reached'); },
+      sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }, { id: 'a-s1', group: 'a', seed: 1, config: {}, labels: {} }], steps: 20 }),
+    };
+    const one = claimSweepFolder(dir, presetSweep(exp, PRESETS.quick, 'wasm', null, undefined, [0]), '--id', { addRuns: true });
+    assert.deepEqual(one.sweep.runs.map((r) => r.id), ['a-s0']);
+    const first = await runSweep(dir, one.sweep, { jobs: 1, backend: 'wasm' });
+    assert.deepEqual(first.runs.map((r) => r.state), ['completed']);
+    const before = statSync(join(dir, 'runs', 'a-s0', 'run.json')).mtimeMs;
+    const three = claimSweepFolder(dir, presetSweep(exp, PRESETS.quick, 'wasm', null, undefined, [2, 0, 1]), '--id', { addRuns: true });
+    assert.equal(three.existed, true);
+    assert.equal(three.sweep.key, one.sweep.key);
+    assert.deepEqual(three.sweep.runs.map((r) => r.id), ['a-s0', 'a-s2', 'a-s1'], 'the held run keeps index 0, new ones follow');
+    assert.deepEqual(readSweep(dir).runs.map((r) => r.id), ['a-s0', 'a-s2', 'a-s1']);
+    assert.deepEqual(readSweep(dir).runs.map((r) => r.config.steps), [20, 20, 20]);
+    const second = await runSweep(dir, three.sweep, { jobs: 2, backend: 'wasm' });
+    assert.deepEqual(second.runs.map((r) => [r.id, r.state]), [['a-s0', 'skipped'], ['a-s2', 'completed'], ['a-s1', 'completed']]);
+    assert.equal(statSync(join(dir, 'runs', 'a-s0', 'run.json')).mtimeMs, before, 'the finished run was touched');
+    // Fewer seeds, or none (the preset's): the sweep there continues with all it holds.
+    for (const seeds of [[1], undefined]) {
+      const again = claimSweepFolder(dir, presetSweep(exp, PRESETS.quick, 'wasm', null, undefined, seeds), '--id', { addRuns: seeds !== undefined });
+      assert.deepEqual(again.sweep.runs.map((r) => r.id), ['a-s0', 'a-s2', 'a-s1']);
+    }
   });
 });

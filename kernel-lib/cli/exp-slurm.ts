@@ -7,6 +7,7 @@ import { getExperiment, PRESETS } from '../../experiments/index.ts';
 import { backendFromEnv, type BackendName, type ConcreteBackend } from '../backend/index.ts';
 import { emitSlurmSweep } from '../exp/slurm-emit.ts';
 import { requireSlurm, submitSweep, type Submitted } from '../exp/slurm-submit.ts';
+import { parseSeeds } from '../exp/seeds.ts';
 import { checkPreset } from '../exp/sweep-file.ts';
 import { kebab, type OptionSpecs } from './args.ts';
 import { log } from './common.ts';
@@ -45,6 +46,11 @@ function emitBackend(o: Record<string, unknown>): ConcreteBackend | undefined {
   return asked;
 }
 
+/** `--seeds`, parsed (undefined when not given). */
+export function seedsOption(o: Record<string, unknown>): number[] | undefined {
+  return o.seeds === undefined ? undefined : parseSeeds(String(o.seeds));
+}
+
 export async function emitCommand(name: string, o: Record<string, unknown>): Promise<number> {
   if (o.budget !== undefined) throw new Error('exp --emit: --budget calibrates on this machine, not on the cluster; leave it out (the preset sets the steps; --time sets the time limit per run)');
   if (o.out !== undefined && o.id !== undefined) throw new Error('exp --emit: --out names the sweep folder itself; leave out --id');
@@ -53,7 +59,7 @@ export async function emitCommand(name: string, o: Record<string, unknown>): Pro
   const backend = emitBackend(o);
   if (o.submit) requireSlurm(['sbatch', 'squeue']);
   const e = emitSlurmSweep(exp, preset, {
-    out: o.out as string | undefined, resultsRoot: o.results as string | undefined, id: o.id as string | undefined, backend, corpus: o.corpus as string | undefined,
+    out: o.out as string | undefined, resultsRoot: o.results as string | undefined, id: o.id as string | undefined, backend, corpus: o.corpus as string | undefined, seeds: seedsOption(o),
     partition: o.partition as string | undefined, account: o.account as string | undefined, time: o.time as string | undefined,
     cpusPerTask: o.cpusPerTask as number | undefined, mem: o.mem as string | undefined, gres: o.gres as string | undefined, maxRunning: o.jobs as number | undefined,
   });

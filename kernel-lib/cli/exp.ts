@@ -17,7 +17,7 @@ import { checkSweepBackend, readSweep, runConfig } from '../exp/sweep-file.ts';
 import { PRESET_NAMES } from '../exp/types.ts';
 import { formatOptions, parseArgs, type OptionSpecs } from './args.ts';
 import { COMMON_OPTIONS, log } from './common.ts';
-import { emitCommand, SLURM_OPTIONS, wantsEmit } from './exp-slurm.ts';
+import { emitCommand, seedsOption, SLURM_OPTIONS, wantsEmit } from './exp-slurm.ts';
 import { stopOnSignals } from './signals.ts';
 import { trainAsCommand } from './train.ts';
 
@@ -28,6 +28,7 @@ export const EXP_OPTIONS: OptionSpecs = {
   results: { type: 'string', help: 'results folder (default <project>/results)' },
   id: { type: 'string', help: 'name the sweep folder <preset>-<id> (default: a hash of the sweep\'s definition)' },
   corpus: { type: 'string', help: 'train on a .txt or .jsonl file of your own instead of Brown (not specialization, which needs Brown\'s tags)' },
+  seeds: { type: 'string', help: 'seeds of every configuration instead of the preset\'s: 0-9, 0,1,2,5 or 0-2,7; the sweep folder stays the preset\'s, so seeds are added to it (finished runs kept, report rebuilt)' },
   list: { type: 'boolean', help: 'list the experiments and presets' },
 };
 
@@ -37,7 +38,7 @@ const RUN_ONE_OPTIONS: OptionSpecs = {
   divergedOk: { type: 'boolean', help: 'exit 0 for a diverged run (a result, not a failure), as Slurm array tasks do so the report\'s afterok dependency holds' },
 };
 
-export const EXP_USAGE = `usage: switchyard exp <name> [--preset quick|cpu|gpu] [--budget minutes] [--jobs n] [--results dir] [--id id]
+export const EXP_USAGE = `usage: switchyard exp <name> [--preset quick|cpu|gpu] [--seeds 0-9] [--budget minutes] [--jobs n] [--results dir] [--id id]
        switchyard exp <name> [--preset p] --emit slurm [--out dir] [--submit] [--partition p] [--time t] [--gres g] [--jobs n]
        switchyard exp --list
        switchyard exp run-one <sweep folder> --index i
@@ -95,6 +96,7 @@ export async function expCommand(args: string[]): Promise<number> {
   if (!name) throw new Error(`exp: name an experiment (${Object.keys(EXPERIMENTS).join(', ')}), or --list`);
   if (extra.length) throw new Error(`exp: unexpected argument '${extra[0]}'`);
   getExperiment(name); // unknown names fail before anything starts
+  const seeds = seedsOption(o); // a bad seed list too
   if (wantsEmit(o)) return emitCommand(name, o);
   const stop = stopOnSignals(`experiment ${name}`);
   try {
@@ -105,6 +107,7 @@ export async function expCommand(args: string[]): Promise<number> {
       resultsRoot: o.results as string | undefined,
       id: o.id as string | undefined,
       corpus: o.corpus as string | undefined,
+      seeds,
       backend: o.backend as (typeof BACKEND_NAMES)[number] | undefined,
       onUpdate: sweepProgressDisplay(`${name}/${o.preset}`).update,
       signal: stop.signal,

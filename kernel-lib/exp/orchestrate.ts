@@ -15,6 +15,7 @@ import { projectRoot } from '../util/project-root.ts';
 import { planBudget } from './budget.ts';
 import { buildReport, type BuiltReport } from './report.ts';
 import { isFinished, runSweep, type RunProgress, type SweepOutcome } from './runner.ts';
+import { addedRuns } from './seeds.ts';
 import { checkSweepBackend, readSweep, resolveSweep, sweepDir, withSteps, writeSweep } from './sweep-file.ts';
 import type { Experiment, PresetDef, SweepFile } from './types.ts';
 
@@ -31,6 +32,12 @@ export interface ExperimentOptions {
   backend?: BackendName;
   /** Train on a `.txt` or `.jsonl` file of your own instead of Brown (not for experiments that need Brown's tags). */
   corpus?: string;
+  /**
+   * Every configuration at these seeds instead of the preset's (`--seeds`, parsed by
+   * `parseSeeds`). The folder is the preset's: seeds the sweep lacks are added, its finished runs
+   * are kept, and the report covers every seed it holds.
+   */
+  seeds?: readonly number[];
   onUpdate?: (runs: readonly RunProgress[]) => void;
   signal?: AbortSignal;
 }
@@ -93,8 +100,8 @@ export function checkSweepInputs(sweep: SweepFile): void {
 }
 
 /** The sweep of an experiment at a preset, every run resolved and checked; nothing is written. */
-export function presetSweep(exp: Experiment, preset: PresetDef, backend: BackendName, budgetMinutes: number | null = null, corpus?: string): SweepFile {
-  return resolveSweep(exp, preset.name, { presetBase: { ...preset.base, ...corpusOption(exp, corpus) }, steps: preset.steps, schedule: preset.schedule, budgetMinutes, backend });
+export function presetSweep(exp: Experiment, preset: PresetDef, backend: BackendName, budgetMinutes: number | null = null, corpus?: string, seeds?: readonly number[]): SweepFile {
+  return resolveSweep(exp, preset.name, { presetBase: { ...preset.base, ...corpusOption(exp, corpus) }, steps: preset.steps, schedule: preset.schedule, budgetMinutes, backend, seeds });
 }
 
 /**
@@ -102,17 +109,30 @@ export function presetSweep(exp: Experiment, preset: PresetDef, backend: Backend
  * sweep (same definition key) gives back the sweep file already there (its runs continue); a
  * new or empty folder gets `fresh` as its `sweep.json`. A folder holding another sweep, or
  * anything but a sweep, is refused and left as it is. `choose` says what to change in that case
- * (`--id`, `--out`).
+ * (`--id`, `--out`). With `addRuns` (`--seeds`), runs of `fresh` that the sweep there lacks are
+ * added after its own (whose indices stay), at its step count.
  */
-export function claimSweepFolder(dir: string, fresh: SweepFile, choose: string): { sweep: SweepFile; existed: boolean } {
+export function claimSweepFolder(dir: string, fresh: SweepFile, choose: string, o: { addRuns?: boolean } = {}): { sweep: SweepFile; existed: boolean } {
   checkWritable(dir);
   if (existsSync(join(dir, 'sweep.json'))) {
     const old = readSweep(dir);
     if (old.key !== fresh.key || old.experiment !== fresh.experiment) {
       throw new Error(`${dir} holds another sweep (${old.experiment}, definition ${old.key}; this one is ${fresh.key}); nothing was changed. Choose another ${choose}.`);
     }
-    log(`continuing the sweep in ${dir} (${old.runs.length} runs of ${old.steps} steps)`);
-    return { sweep: old, existed: true };
+    const added = o.addRuns ? addedRuns(old.runs, fresh.runs) : [];
+    if (o.addRuns) {
+      const asked = new Set(fresh.runs.map((r) => r.id));
+      const others = [...new Set(old.runs.filter((r) => !asked.has(r.id)).map((r) => r.seed))];
+      if (others.length) log(`the sweep in ${dir} also holds seed(s) ${others.join(', ')}; they stay in it and in its report (for a sweep of only the seeds asked for, choose another ${choose})`);
+    }
+    if (added.length === 0) {
+      log(`continuing the sweep in ${dir} (${old.runs.length} runs of ${old.steps} steps)`);
+      return { sweep: old, existed: true };
+    }
+    const sweep = withSteps({ ...old, runs: [...old.runs, ...added] }, old.steps);
+    writeSweep(dir, sweep);
+    log(`added ${added.length} run(s) to the sweep in ${dir} (seed(s) ${[...new Set(added.map((r) => r.seed))].join(', ')}); its ${old.runs.length} earlier run(s) are kept (${sweep.runs.length} runs of ${sweep.steps} steps)`);
+    return { sweep, existed: true };
   }
   if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty and holds no sweep; nothing was changed. Choose another ${choose}.`);
   writeSweep(dir, fresh);
@@ -121,10 +141,10 @@ export function claimSweepFolder(dir: string, fresh: SweepFile, choose: string):
 
 /** Finds the sweep folder and settles its sweep file (see {@link claimSweepFolder}); a new sweep with a budget gets its steps from a calibration. */
 async function settleSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions, device: DeviceInfo, jobs: number): Promise<{ dir: string; sweep: SweepFile }> {
-  const fresh = presetSweep(exp, preset, device.backend, o.budgetMinutes ?? null, o.corpus);
+  const fresh = presetSweep(exp, preset, device.backend, o.budgetMinutes ?? null, o.corpus, o.seeds);
   const dir = sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
   const made = firstMissing(dir); // what claiming the folder creates, taken back if the budget is refused
-  const claimed = claimSweepFolder(dir, fresh, '--id');
+  const claimed = claimSweepFolder(dir, fresh, '--id', { addRuns: o.seeds !== undefined });
   let sweep = claimed.sweep;
   if (claimed.existed || o.budgetMinutes === undefined) return { dir, sweep };
   // sweep.json is written: the children of a calibration read it. A calibration that fails or
@@ -172,7 +192,7 @@ function removeEmptyUpTo(dir: string, top: string | null): void {
 export async function runExperimentSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions = {}): Promise<ExperimentRun> {
   if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new Error(`--jobs must be an integer ≥ 1, got ${o.jobs}`);
   corpusOption(exp, o.corpus); // refuse a bad corpus before the backend starts
-  checkSweepInputs(presetSweep(exp, preset, o.backend ?? backendFromEnv(), o.budgetMinutes ?? null, o.corpus)); // and the data every run shares
+  checkSweepInputs(presetSweep(exp, preset, o.backend ?? backendFromEnv(), o.budgetMinutes ?? null, o.corpus, o.seeds)); // and the data every run shares
   const device = await useBackend(o.backend ?? backendFromEnv());
   const jobs = o.jobs ?? defaultJobs(device);
   const { dir, sweep } = await settleSweep(exp, preset, o, device, jobs);

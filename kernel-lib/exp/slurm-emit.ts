@@ -24,6 +24,8 @@ export interface SlurmEmitOptions extends Partial<SlurmOptions> {
   backend?: ConcreteBackend;
   /** A `.txt` or `.jsonl` corpus of your own instead of Brown (the path must be readable from the nodes). */
   corpus?: string;
+  /** Every configuration at these seeds instead of the preset's (`--seeds`): added to the sweep in the folder. */
+  seeds?: readonly number[];
 }
 
 export interface EmittedSweep {
@@ -42,7 +44,7 @@ export interface EmittedSweep {
 export function emitSlurmSweep(exp: Experiment, preset: PresetDef, o: SlurmEmitOptions = {}): EmittedSweep {
   const defaults = slurmDefaults(preset.name);
   const backend = o.backend ?? defaults.backend;
-  const fresh = presetSweep(exp, preset, backend, null, o.corpus);
+  const fresh = presetSweep(exp, preset, backend, null, o.corpus, o.seeds);
   const options: SlurmOptions = {
     partition: o.partition, account: o.account, time: o.time, mem: o.mem,
     cpusPerTask: o.cpusPerTask ?? defaults.cpusPerTask,
@@ -53,7 +55,7 @@ export function emitSlurmSweep(exp: Experiment, preset: PresetDef, o: SlurmEmitO
   checkSweepInputs(fresh);
   const dir = o.out !== undefined ? resolve(o.out) : sweepDir(o.resultsRoot ?? defaultResultsRoot(), fresh, o.id);
   checkSbatchPath(dir, o.out !== undefined ? '--out' : 'sweep folder');
-  const { sweep, existed } = claimSweepFolder(dir, fresh, o.out !== undefined ? '--out folder' : '--id');
+  const { sweep, existed } = claimSweepFolder(dir, fresh, o.out !== undefined ? '--out folder' : '--id', { addRuns: o.seeds !== undefined });
   if (existed) checkSweepBackend(dir, sweep, backend);
   withFsError('create', join(dir, 'logs'), () => mkdirSync(join(dir, 'logs'), { recursive: true }));
   const submit = join(dir, 'submit.sbatch');

@@ -19,7 +19,8 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { readJsonOrNull } from '../util/read-json.ts';
 import type { BackendName } from '../backend/device.ts';
 import { isFinished } from './runner.ts';
-import { PRESET_NAMES, type Experiment, type PresetName, type ResolvedRun, type Schedule, type SweepFile } from './types.ts';
+import { withSeeds } from './seeds.ts';
+import { PRESET_NAMES, type Experiment, type PresetName, type ResolvedRun, type Schedule, type SweepFile, type SweepRun } from './types.ts';
 
 /** Keys a sweep sets itself, which run overrides must not. */
 const SWEEP_OWNED = ['name', 'outDir', 'steps', 'seed', 'backend'] as const;
@@ -37,26 +38,32 @@ export interface ResolveOptions {
   schedule: Schedule;
   budgetMinutes?: number | null;
   backend: BackendName;
+  /** Every configuration at these seeds instead of the definition's (`--seeds`; seeds.ts). Not part of the key. */
+  seeds?: readonly number[];
 }
 
 /** Resolves every run's full config (checked) and the definition key. Steps are filled in later when a budget sets them. */
 export function resolveSweep(exp: Experiment, preset: PresetName, o: ResolveOptions): SweepFile {
   const def = exp.sweep(preset);
   if (def.runs.length === 0) throw new Error(`experiment '${exp.name}' defines no runs for preset '${preset}'`);
-  const ids = new Set<string>();
-  const runs: ResolvedRun[] = def.runs.map((r) => {
-    checkRunName(r.id);
-    if (ids.has(r.id)) throw new Error(`experiment '${exp.name}': run id '${r.id}' is used twice`);
-    ids.add(r.id);
-    for (const k of SWEEP_OWNED) if (k in r.config || k in def.base) throw new Error(`experiment '${exp.name}', run '${r.id}': '${k}' is set by the sweep, not by a run`);
-    const config = resolveTrainConfig(
-      { source: `preset ${preset}`, values: o.presetBase },
-      { source: `experiment ${exp.name}`, values: def.base },
-      { source: `experiment ${exp.name}, run ${r.id}`, values: r.config },
-      { source: 'sweep', values: { name: r.id, outDir: 'runs', seed: r.seed, backend: o.backend, progress: 'lines' } },
-    );
-    return { ...r, config };
-  });
+  const resolveRuns = (list: SweepRun[]): ResolvedRun[] => {
+    const ids = new Set<string>();
+    return list.map((r) => {
+      checkRunName(r.id);
+      if (ids.has(r.id)) throw new Error(`experiment '${exp.name}': run id '${r.id}' is used twice`);
+      ids.add(r.id);
+      for (const k of SWEEP_OWNED) if (k in r.config || k in def.base) throw new Error(`experiment '${exp.name}', run '${r.id}': '${k}' is set by the sweep, not by a run`);
+      const config = resolveTrainConfig(
+        { source: `preset ${preset}`, values: o.presetBase },
+        { source: `experiment ${exp.name}`, values: def.base },
+        { source: `experiment ${exp.name}, run ${r.id}`, values: r.config },
+        { source: 'sweep', values: { name: r.id, outDir: 'runs', seed: r.seed, backend: o.backend, progress: 'lines' } },
+      );
+      return { ...r, config };
+    });
+  };
+  // The key is of the definition's runs: the seeds asked for (--seeds) do not change the folder.
+  const runs = resolveRuns(def.runs);
   const budgetMinutes = o.budgetMinutes ?? null;
   // The step count is part of the definition unless a budget sets it (then the budget is).
   const key = definitionKey(exp.name, preset, budgetMinutes !== null ? `budget ${budgetMinutes} min` : `${def.steps ?? o.steps} steps`, runs);
@@ -65,7 +72,7 @@ export function resolveSweep(exp: Experiment, preset: PresetName, o: ResolveOpti
     format: 'switchyard-sweep-1', experiment: exp.name, preset, key, created: new Date().toISOString(), budgetMinutes,
     steps, stepsFrom: { kind: 'preset' }, schedule: o.schedule, snapshots: def.snapshots ?? 0, runs,
   };
-  return withSteps(sweep, steps);
+  return withSteps(o.seeds ? { ...sweep, runs: resolveRuns(withSeeds(exp.name, def.runs, o.seeds)) } : sweep, steps);
 }
 
 /**
