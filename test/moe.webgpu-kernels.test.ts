@@ -13,6 +13,7 @@ import { ROW_TILE, MATMUL_VARIANTS, type MatMulVariant } from '../kernel-lib/bac
 import { gpuProgram, runGpuProgram } from '../kernel-lib/backend/webgpu-program.ts';
 import {
   EXPERT_MATMUL,
+  GROUPED_MATMUL,
   assignmentSlots,
   combineRows,
   gatherRows,
@@ -195,6 +196,36 @@ describe('grouped matmul over packed rows (float64 reference)', () => {
       const got = await read<Mat[]>(dw);
       assert.ok(got[2].every((row) => row.every((v) => v === 0)), `${variant}: expert 2 has no rows, its ∂W must be 0`);
       layout.buffer.dispose();
+
+      // One expert takes every token (slots 0..T-1 of expert 1): its rows are x itself, so the
+      // grouped matmul is x·W₁ (worked as a plain product of the float64 matrices), the padding
+      // rows (NaN in, by packedRows) come out 0, and ∂W₁ = xᵀ·∂Y while the other experts get 0.
+      const allOne = [Array.from({ length: T }, (_, t) => 1 * T + t)];
+      const refAll = referenceLayout(allOne, E, T, ROW_TILE[variant], packedRowBound(1, T, E, T, ROW_TILE[variant]));
+      assert.deepEqual(refAll.kept, [0, T, 0], 'the layout puts every token with expert 1');
+      const layoutAll = layoutOf(refAll, 1, T, E, variant);
+      const xa = packedRows(rng, refAll, P);
+      const ga = packedRows(rng, refAll, Q);
+      const filled = xa.map((_, r) => r).filter((r) => expertOfRow(refAll, r) === 1);
+      assert.equal(filled.length, T);
+      const x = filled.map((r) => xa[r]);
+      const plain = x.map((row) => w[1][0].map((_, q) => row.reduce((acc, v, p) => acc + v * w[1][p][q], 0))); // [T,Q] = x·W₁
+      const plainDw = Array.from({ length: P }, (_, p) => Array.from({ length: Q }, (_, q) => filled.reduce((acc, r) => acc + xa[r][p] * ga[r][q], 0))); // xᵀ·∂Y
+      try {
+        const [y, dwAll] = tf.tidy(() => {
+          const wt = tf.tensor3d(w);
+          const yt = groupedMatMul(tf.tensor2d(xa), wt, layoutAll);
+          const gw = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(groupedMatMul(tf.tensor2d(xa), v as tf.Tensor3D, layoutAll), tf.tensor2d(ga))))(wt);
+          return [yt, gw];
+        });
+        const [gy, gdw] = [await read<Mat>(y), await read<Mat[]>(dwAll)];
+        assert.ok(relError(filled.map((r) => gy[r]), plain) <= 1e-5, `${variant}: one expert over all rows is x·W: relative error ${relError(filled.map((r) => gy[r]), plain)}`);
+        gy.forEach((row, r) => expertOfRow(refAll, r) < 0 && assert.ok(row.every((v) => v === 0), `${variant}: padding row ${r} is not 0`));
+        assert.ok(relError(gdw[1], plainDw) <= 1e-5, `${variant}: ∂W of the one expert is xᵀ·∂Y`);
+        for (const e of [0, 2]) assert.ok(gdw[e].every((row) => row.every((v) => v === 0)), `${variant}: expert ${e} has no rows, its ∂W must be 0`);
+      } finally {
+        layoutAll.buffer.dispose();
+      }
     }
   });
   test('more row tiles than a dispatch dimension allows: a clear error, not a validation failure', () => {
@@ -336,9 +367,22 @@ describe('the layer through each webgpu path agrees with the float64 reference',
   test('dropless on the packed path numbers slots with C = T but multiplies only the kept rows', async () => {
     const cfg = rc('topk', 2, null);
     const { inputs } = randomCase(cfg, shape, 305);
-    const lib = await runLibrary(cfg, inputs);
-    assert.equal(lib.capacity, shape.T);
-    assert.equal(relError(lib.y, referenceMoe(cfg, inputs).y) <= 1e-4, true);
+    let lib: Awaited<ReturnType<typeof runLibrary>> | undefined;
+    const profile = await tf.profile(async () => {
+      lib = await runLibrary(cfg, inputs);
+    });
+    assert.equal(lib!.capacity, shape.T);
+    assert.equal(relError(lib!.y, referenceMoe(cfg, inputs).y) <= 1e-4, true);
+    // What the experts multiplied: the grouped matmul over the packed rows, R = the static bound
+    // for k·T = 20 assignments (min(k·T + E·(tile − 1), E·⌈T/tile⌉·tile)), not the E·C = E·T = 40
+    // rows of a capacity buffer; no capacity-buffer matmul ran.
+    const tile = ROW_TILE[packedRowTile()!.variant];
+    const R = Math.min(2 * shape.T + shape.E * (tile - 1), shape.E * Math.ceil(shape.T / tile) * tile);
+    assert.ok(R < shape.E * shape.T, `the static bound ${R} must be below E·T for this check to mean anything`);
+    const grouped = profile.kernels.filter((k) => k.name === GROUPED_MATMUL);
+    assert.equal(grouped.length, 2, `two grouped matmuls (the expert's two layers), got ${grouped.length}`);
+    for (const k of grouped) assert.equal(k.inputShapes[0]![0], R, `grouped matmul over ${k.inputShapes[0]} rows; expected the ${R} packed rows`);
+    assert.deepEqual(profile.kernels.filter((k) => k.name === EXPERT_MATMUL || (k.name === 'BatchMatMul' && k.inputShapes[0]![0] === shape.E)).map((k) => k.inputShapes), [], 'no capacity-buffer matmul ([E,C,·] operand)');
   });
 });
 
