@@ -19,7 +19,7 @@ import type { Experiment } from '../kernel-lib/exp/types.ts';
 import { getExperiment, PRESETS } from '../experiments/index.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
 import { train } from '../kernel-lib/train/trainer.ts';
-import { ROOT, childEnv, cliSync, startCli, tinyFlags } from './helpers/proc.ts';
+import { ROOT, childEnv, cliSync, startCli, startProcess, tinyFlags } from './helpers/proc.ts';
 import { tinyConfig } from './helpers/train-config.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `switchyard-rel-${p}-`));
@@ -185,5 +185,27 @@ describe('exp --seeds: the seeds of every configuration, added to the preset\'s 
       const again = claimSweepFolder(dir, presetSweep(exp, PRESETS.quick, 'wasm', null, undefined, seeds), '--id', { addRuns: seeds !== undefined });
       assert.deepEqual(again.sweep.runs.map((r) => r.id), ['a-s0', 'a-s2', 'a-s1']);
     }
+  });
+});
+
+describe('4. npm run lab', () => {
+  test('SIGTERM to the npm process stops Jupyter and leaves nothing running; .ipynb_checkpoints/ is ignored', async () => {
+    // A stand-in for jupyter-notebook on the PATH: it records the signal that stops it.
+    const bin = tmp('fakejupyter');
+    const marker = join(bin, 'stopped-by');
+    const pidFile = join(bin, 'pid');
+    writeFileSync(join(bin, 'jupyter-notebook'), `#!/bin/sh\necho $$ > ${pidFile}\ntrap 'echo TERM > ${marker}; exit 0' TERM\ntrap 'echo INT > ${marker}; exit 0' INT\necho "fake jupyter $*" >&2\nwhile true; do sleep 0.1; done\n`, { mode: 0o755 });
+    const run = startProcess('npm', ['run', '--silent', 'lab', '--', '--no-browser'], { PATH: `${bin}:${process.env.PATH}` });
+    try {
+      await run.waitForStderr(/fake jupyter --notebook-dir=\S+notebooks --no-browser/, 300_000); // the first build of dist/ may take a while
+      run.proc.kill('SIGTERM'); // npm's own pid, as `kill <pid of npm run lab>` does
+      await run.exited;
+      assert.equal(readFileSync(marker, 'utf8').trim(), 'TERM', 'Jupyter was not stopped');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(spawnSync('pgrep', ['-f', `${bin}|scripts/lab.ts`], { encoding: 'utf8' }).stdout.trim(), '', 'a process of npm run lab is still running');
+    } finally {
+      if (existsSync(pidFile)) spawnSync('kill', ['-TERM', readFileSync(pidFile, 'utf8').trim()]); // this test's stand-in, if the test failed
+    }
+    assert.equal(spawnSync('git', ['check-ignore', '-q', 'notebooks/.ipynb_checkpoints/01-scaling-checkpoint.ipynb'], { cwd: ROOT }).status, 0, '.ipynb_checkpoints/ is not ignored');
   });
 });
