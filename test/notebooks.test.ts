@@ -21,6 +21,10 @@ import { EXPERIMENTS } from '../experiments/index.ts';
 import { latestFinishedSweep } from '../kernel-lib/exp/orchestrate.ts';
 import { loadReport } from '../kernel-lib/exp/report.ts';
 import { deviceText } from '../kernel-lib/display/device.ts';
+import { UNDRAWN_FIGURE_TEXT } from '../kernel-lib/display/plotly.ts';
+import type { Figure } from '../kernel-lib/report/types.ts';
+import { UNIVERSAL_TAGS } from '../kernel-lib/data/index.ts';
+import { pathToFileURL } from 'node:url';
 import { checkPage, launchChromium, requireChromium, type PageCheck } from './helpers/browser.ts';
 import { displayHtml, displayText, notebookJson, outputText, prepareKernel, requireJupyter, ROOT, runNotebook, tsBlocks, type ExecutedNotebook } from './helpers/notebook.ts';
 import { TEST_RESULTS } from './helpers/proc.ts';
@@ -55,6 +59,60 @@ function assertSameNumbers(got: string, want: string): void {
   });
 }
 
+/**
+ * The figure boxes of an HTML export as Chromium shows them with scripts off: what Jupyter shows
+ * of a notebook it does not trust (its outputs' HTML, no script run). Each box's text.
+ */
+async function boxesWithoutScripts(browser: Browser, file: string): Promise<{ id: string; text: string }[]> {
+  const context = await browser.newContext({ offline: true, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 60_000 });
+    return await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('.switchyard-plot')].map((el) => ({ id: el.id, text: el.innerText })));
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * With scripts on, once plotly has drawn: for every figure, a drawn box that still shows the
+ * "no script has run" text; for every heatmap, an axis title that overlaps one of its axis's tick
+ * labels or lies outside the figure. Each problem as a sentence.
+ */
+async function layoutProblems(browser: Browser, file: string): Promise<string[]> {
+  const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 900 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 60_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('.switchyard-plot')].every((el) => el.querySelector('.main-svg') !== null), undefined, { timeout: 30_000, polling: 200 });
+    return await page.evaluate(() => {
+      // No named function in here: tsx would wrap it in a helper that the page does not have.
+      const problems: string[] = [];
+      for (const el of document.querySelectorAll<HTMLElement>('.switchyard-plot')) {
+        if (el.querySelector('.switchyard-undrawn')) problems.push(`${el.id}: drawn, yet still says no script has run`);
+        if (!el.querySelector('g.hm')) continue;
+        const svg = el.querySelector('.main-svg')!.getBoundingClientRect();
+        for (const axis of ['x', 'y']) {
+          const title = el.querySelector(`.g-${axis}title text`)?.getBoundingClientRect();
+          if (!title) continue;
+          const inside = title.left >= svg.left - 1 && title.right <= svg.right + 1 && title.top >= svg.top - 1 && title.bottom <= svg.bottom + 1;
+          if (!inside) problems.push(`${el.id}: the ${axis} axis title lies outside the figure`);
+          const hits = [...el.querySelectorAll(`.${axis}tick text`)]
+            .filter((t) => {
+              const r = t.getBoundingClientRect();
+              return r.left < title.right && title.left < r.right && r.top < title.bottom && title.top < r.bottom;
+            })
+            .map((t) => t.textContent);
+          if (hits.length) problems.push(`${el.id}: the ${axis} axis title overlaps the tick labels ${hits.join(', ')}`);
+        }
+      }
+      return problems;
+    });
+  } finally {
+    await context.close();
+  }
+}
+
 /** Asserts a run succeeded and its export drew every figure offline; returns the page check. */
 async function assertRunAndExport(browser: Browser, name: string, run: ExecutedNotebook, html: string): Promise<PageCheck> {
   assert.ok(run.ok, `${name} failed on the tslab kernel:\n${run.stderr}`);
@@ -70,7 +128,40 @@ async function assertRunAndExport(browser: Browser, name: string, run: ExecutedN
     assert.ok(p.drawn, `${name}: figure ${p.id} was not drawn by plotly${p.text ? ` (it says: ${p.text})` : ''}`);
     assert.ok(p.traces > 0 && p.drawnTraces >= p.traces, `${name}: figure ${p.id} drew ${p.drawnTraces} of ${p.traces} traces`);
   }
+  assert.deepEqual(await layoutProblems(browser, html), [], `${name}: figure layout in the HTML export`);
+  // Opened untrusted (no script runs): every figure box says why it is empty and what to do, instead of staying blank.
+  const untrusted = await boxesWithoutScripts(browser, html);
+  assert.equal(untrusted.length, figures, `${name}: ${untrusted.length} figure boxes without scripts, ${figures} figures`);
+  for (const box of untrusted) assert.ok(box.text.replace(/\s+/g, ' ').includes(UNDRAWN_FIGURE_TEXT), `${name}: figure box ${box.id} without scripts says: ${JSON.stringify(box.text)}`);
   return page;
+}
+
+/**
+ * Asserts the specialisation heatmaps show only labels present in the sample: every column sums
+ * to 1, as the caption says, and the caption counts the labels left out; the NMI-over-training
+ * caption speaks of the part of speech it plots, not of the word.
+ */
+function assertSpecializationFigures(nb: string, figures: Figure[], genres: number): void {
+  const heatmaps = figures.filter((f) => /^(tags|genres)-layer/.test(f.id));
+  assert.ok(heatmaps.length >= 2, `${nb}: no tag or genre heatmaps`);
+  for (const f of heatmaps) {
+    const trace = f.data[0] as { x: string[]; z: (number | null)[][] };
+    const all = f.id.startsWith('tags') ? UNIVERSAL_TAGS.length : genres;
+    trace.x.forEach((label, j) => {
+      const sum = trace.z.reduce((s, row) => s + (row[j] ?? 0), 0);
+      assert.ok(Math.abs(sum - 1) < 1e-9, `${nb}: ${f.id}: column ${label} sums to ${sum}, the caption says 1`);
+    });
+    assert.match(f.caption ?? '', /^Each column sums to 1/, `${nb}: ${f.id}: caption`);
+    const left = all - trace.x.length;
+    const noun = f.id.startsWith('tags') ? 'tag' : 'genre';
+    if (left === 0) assert.doesNotMatch(f.caption ?? '', /left out/, `${nb}: ${f.id}: nothing left out, yet the caption says so`);
+    else assert.match(f.caption ?? '', new RegExp(` ${left} ${noun}s? absent from the sample (is|are) left out: `), `${nb}: ${f.id}: ${left} columns left out, the caption does not say so: ${f.caption}`);
+  }
+  for (const f of figures.filter((x) => x.id.startsWith('nmi-over-training-layer'))) {
+    assert.match(f.title, /part of speech/);
+    assert.match(f.caption ?? '', /part of speech/, `${nb}: ${f.id}: the caption does not say what is plotted`);
+    assert.doesNotMatch(f.caption ?? '', /\bword\b/, `${nb}: ${f.id}: the caption speaks of the word; the plot is of the part of speech`);
+  }
 }
 
 /**
@@ -173,6 +264,18 @@ describe('notebooks', () => {
         assert.match(text, /backend \w+ on /, `${nb} does not say which backend and device ran`);
         assert.match(text, /tensors: (\d+) now, \1 at the start/, `${nb} does not end with tf.memory().numTensors where it started`);
         if (experiment) assertShowsReport(nb, experiment, results, finishedBefore, run, readFileSync(html, 'utf8'), page);
+        if (experiment === 'specialization') {
+          const doc = loadReport(latestFinishedSweep(experiment, 'quick', results)!);
+          assertSpecializationFigures(nb, doc.sections.flatMap((s) => s.figures), 15); // Brown's 15 genres
+        }
+        if (nb === '00-switch-layer.ipynb') {
+          // The backend line once, as the device banner: no stderr box (useBackend's own line is off there).
+          const streams = run.outputs.filter((o) => o.output_type === 'stream');
+          assert.deepEqual(streams.filter((o) => o.name === 'stderr').map(outputText), [], `${nb}: stderr outputs`);
+          const mentions = [...run.outputs.map(outputText), ...run.outputs.map(displayText)].filter((x) => /backend \w+ on /.test(x));
+          assert.equal(mentions.length, 1, `${nb}: the backend line is shown ${mentions.length} times:\n${mentions.join('\n')}`);
+          assert.match(mentions[0], /^Ran on backend /);
+        }
         t.diagnostic(`${nb}: ${run.seconds.toFixed(1)} s on the kernel, ${page.plots.length} figures drawn${experiment ? (finishedBefore ? ', results loaded' : ', quick preset run here') : ''}`);
       } finally {
         if (results !== TEST_RESULTS) rmSync(results, { recursive: true, force: true });
@@ -190,8 +293,8 @@ describe('notebooks', () => {
       env: { SWITCHYARD_ALLOW_SOFTWARE_GPU: '1' }, // 'auto' then takes a software adapter too (lavapipe in CI)
     });
     assert.ok(run.ok, `00-switch-layer failed on webgpu:\n${run.stderr}`);
-    const text = run.outputs.map(outputText).join('');
-    assert.match(text, /backend webgpu on /);
+    const text = [...run.outputs.map(outputText), ...run.outputs.map(displayText)].join('');
+    assert.match(text, /Ran on backend webgpu on /);
     // Every routing decision (counts, capacities, drops) as the default backend made them; losses agree to display precision.
     const tables = (r: ExecutedNotebook) => r.outputs.filter((o) => String(o.data?.['text/html'] ?? '').includes('switchyard-table')).map((o) => String(o.data?.['text/plain']));
     const capacityLine = (r: ExecutedNotebook) => r.outputs.map(outputText).join('').match(/capacity C = .*/)?.[0];

@@ -72,7 +72,7 @@ export function figureHtml(fig: Figure, elementId: string): string {
   return (
     `<div class="switchyard-figure" data-figure-id="${escapeHtml(fig.id)}">` +
     `<div id="${escapeHtml(elementId)}" class="switchyard-plot" style="width:100%;min-height:${Number(plotlySpec(fig).layout.height) || 420}px">` +
-    `<p class="switchyard-undrawn" style="padding:1em;border:1px dashed #999;color:#555">${escapeHtml(UNDRAWN_FIGURE_TEXT)}</p></div>${caption}</div>\n` +
+    `<p class="switchyard-undrawn" style="padding:1em;border:1px dashed #999;color:#555"><b>${escapeHtml(fig.title)}</b><br>${escapeHtml(UNDRAWN_FIGURE_TEXT)}</p></div>${caption}</div>\n` +
     `<script type="text/javascript">(function () {\n` +
     `var spec = ${jsonForScript(plotlySpec(fig))};\n` +
     `function draw() { var el = document.getElementById(${id}); if (!el) return; el.textContent = ''; window.Plotly.newPlot(el, spec.data, spec.layout, spec.config); }\n` +
