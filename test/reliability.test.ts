@@ -6,7 +6,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../kernel-lib/backend/index.ts';
@@ -18,6 +18,7 @@ import { readSweep } from '../kernel-lib/exp/sweep-file.ts';
 import type { Experiment } from '../kernel-lib/exp/types.ts';
 import { getExperiment, PRESETS } from '../experiments/index.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
+import { readConfigFile } from '../kernel-lib/train/load-config.ts';
 import { train } from '../kernel-lib/train/trainer.ts';
 import { ROOT, childEnv, cliSync, startCli, startProcess, tinyFlags } from './helpers/proc.ts';
 import { tinyConfig } from './helpers/train-config.ts';
@@ -207,5 +208,41 @@ describe('4. npm run lab', () => {
       if (existsSync(pidFile)) spawnSync('kill', ['-TERM', readFileSync(pidFile, 'utf8').trim()]); // this test's stand-in, if the test failed
     }
     assert.equal(spawnSync('git', ['check-ignore', '-q', 'notebooks/.ipynb_checkpoints/01-scaling-checkpoint.ipynb'], { cwd: ROOT }).status, 0, '.ipynb_checkpoints/ is not ignored');
+  });
+});
+
+describe('5–7. config files load the file named, however the command was started, or say why not', () => {
+  // A folder outside the project, without "type": "module" (the package.json above /tmp has none).
+  const dir = tmp('configs');
+  writeFileSync(join(dir, 'plain.ts'), "import type { TrainConfig } from 'switchyard';\nconst c: Partial<TrainConfig> = { steps: 5, lr: 2e-3 };\nexport default c;\n");
+  writeFileSync(join(dir, 'twin.js'), 'export default { steps: 7 };\n');
+  writeFileSync(join(dir, 'twin.ts'), 'export default { fromTheTsTwin: 1 };\n');
+  writeFileSync(join(dir, 'broken.ts'), "export default {\n  steps: 5,\n  lr: 1e-3\n");
+  mkdirSync(join(dir, 'folder.json'));
+  /** Runs `train --config <file> --notAKey=1`: a config that loads gets as far as the unknown override. */
+  const loadThrough = (how: 'bin' | 'tsx', file: string) => {
+    const args = ['train', '--config', join(dir, file), '--notAKey=1'];
+    const r = how === 'bin' ? spawnSync(process.execPath, ['bin/switchyard.mjs', ...args], { cwd: ROOT, encoding: 'utf8', env: childEnv() }) : cliSync(args);
+    assert.equal(r.status ?? (r as { code: number }).code, 2);
+    return r.stderr;
+  };
+
+  test('5. a .ts config outside a "type": "module" folder loads through the bin as through npm run cli', async () => {
+    for (const how of ['bin', 'tsx'] as const) assert.match(loadThrough(how, 'plain.ts'), /--notAKey: unknown config key 'notAKey'/, how);
+    assert.deepEqual(await readConfigFile(join(dir, 'plain.ts')), { steps: 5, lr: 2e-3 });
+    assert.equal((await readConfigFile(join(ROOT, 'experiments/configs/tiny.ts'))).name, 'tiny-switch'); // a module folder's file
+  });
+
+  test('6. --config x.js with x.ts beside it loads x.js', async () => {
+    for (const how of ['bin', 'tsx'] as const) assert.match(loadThrough(how, 'twin.js'), /--notAKey: unknown config key/, `${how}: loaded twin.ts`);
+    assert.deepEqual(await readConfigFile(join(dir, 'twin.js')), { steps: 7 });
+    assert.deepEqual(await readConfigFile(join(dir, 'twin.ts')), { fromTheTsTwin: 1 });
+  });
+
+  test('7. a syntax error gives line, column and cause; a file that cannot be read says so, not "not valid JSON"', async () => {
+    for (const how of ['bin', 'tsx'] as const) {
+      assert.match(loadThrough(how, 'broken.ts'), /config file .*broken\.ts does not parse: line 4, column 1: Expected "}" but found end of file/, how);
+    }
+    await assert.rejects(readConfigFile(join(dir, 'folder.json')), /cannot read config file .*folder\.json: is a directory \(EISDIR\)/);
   });
 });

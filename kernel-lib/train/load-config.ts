@@ -2,32 +2,65 @@
  * Loads a training config: a `Partial<TrainConfig>` file (.ts/.js module with a default export,
  * or .json), then `--key=value` overrides, each checked against the defaults' types.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import { withFsError } from '../util/fs-error.ts';
 import { parseOverride, resolveTrainConfig, type TrainConfig } from './config.ts';
 
-/** Reads a config file's overrides; errors name the file. */
+/**
+ * Reads a config file's overrides; errors name the file, and say whether it could not be read,
+ * does not parse (with line and column) or failed when run.
+ *
+ * A .ts/.js file is loaded with tsx's own loader scoped to this call (`tsImport`), from the
+ * file's folder, the same way whichever way the process was started (`npm run cli`, the
+ * `switchyard` bin, a notebook) and whether or not the folder is `"type": "module"`: the file
+ * named is the file loaded (`x.js` is never swapped for an `x.ts` beside it).
+ */
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const full = resolve(path);
   if (!existsSync(full)) throw new Error(`config file ${path} does not exist`);
-  if (full.endsWith('.json')) {
+  const isJson = full.endsWith('.json');
+  if (!isJson && !/\.(ts|mts|cts|js|mjs|cjs)$/.test(full)) throw new Error(`config file ${path}: expected .ts, .js or .json`);
+  // Read it first: a file that cannot be read is named as such, not as one that does not parse.
+  const text = withFsError('read config file', path, () => {
+    if (statSync(full).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    return readFileSync(full, 'utf8');
+  });
+  if (isJson) {
     try {
-      return JSON.parse(readFileSync(full, 'utf8'));
+      return JSON.parse(text);
     } catch (err) {
       throw new Error(`config file ${path}: not valid JSON (${(err as Error).message})`);
     }
   }
-  if (!/\.(ts|mts|js|mjs)$/.test(full)) throw new Error(`config file ${path}: expected .ts, .js or .json`);
   let mod: { default?: unknown; config?: unknown };
   try {
-    mod = (await import(pathToFileURL(full).href)) as typeof mod;
+    // The parent is a .mjs URL in the file's folder: tsx then resolves the file itself, as JavaScript resolves it.
+    mod = (await tsImport(pathToFileURL(full).href, pathToFileURL(join(dirname(full), '__switchyard_config_loader.mjs')).href)) as typeof mod;
   } catch (err) {
-    throw new Error(`config file ${path} failed to load: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new Error(`config file ${path} ${describeLoadError(err as Error, full)}`, { cause: err });
   }
-  const values = mod.default ?? mod.config;
+  // A file outside a "type": "module" folder loads as CommonJS: its default export is module.exports.default.
+  const exported = mod.default ?? mod.config;
+  const values = isObject(exported) && ('__esModule' in exported || isObject(exported.default)) ? (exported.default ?? exported.config) : exported;
   if (typeof values !== 'object' || values === null) throw new Error(`config file ${path}: export a Partial<TrainConfig> as default`);
   return values as Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** What went wrong loading a config module: a syntax error with line and column (esbuild's message), else the first line of the error. */
+function describeLoadError(err: Error, full: string): string {
+  const lines = err.message.split('\n');
+  const syntax = lines.map((l) => /^(.*?):(\d+):(\d+): ERROR: (.*)$/.exec(l)).find((m) => m !== null);
+  if (syntax) {
+    const where = syntax[1] === full ? '' : ` (in ${syntax[1]})`;
+    return `does not parse: line ${syntax[2]}, column ${Number(syntax[3]) + 1}${where}: ${syntax[4]}`;
+  }
+  const first = lines.find((l) => l.trim() && !/^Transform failed/.test(l)) ?? lines[0];
+  return `failed to load: ${first}`;
 }
 
 /** `--key=value` / `--key value` pairs → typed overrides. */
