@@ -221,6 +221,27 @@ describe('notebooks', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
+  test('a notebook with a failing cell: the runner fails, names the error and the cell, stops there, still exports what ran', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-failing-nb-'));
+    try {
+      const nb = join(dir, 'failing.ipynb');
+      writeFileSync(nb, notebookJson(['console.log("first cell ran");', 'throw new Error("deliberate failure 7311");', 'console.log("third cell ran");']));
+      const html = join(dir, 'failing.html');
+      const run = runNotebook(nb, { jupyterPath, outIpynb: join(dir, 'failing.out.ipynb'), outHtml: html, cwd: dir, timeoutSec: 120 });
+      assert.equal(run.ok, false, 'a failing cell must fail the run');
+      assert.match(run.stderr, /failing\.ipynb: a cell failed:/);
+      assert.match(run.stderr, /deliberate failure 7311/);
+      assert.match(run.stderr, /throw new Error\("deliberate failure 7311"\)/, 'the failing cell is quoted');
+      const texts = run.outputs.map(outputText).join('\n');
+      assert.match(texts, /first cell ran/);
+      assert.doesNotMatch(texts, /third cell ran/, 'cells after the failure must not run');
+      assert.match(texts, /Error: deliberate failure 7311/, 'the executed copy records the error (tslab writes it to the cell\'s stderr)');
+      assert.match(readFileSync(html, 'utf8'), /deliberate failure 7311/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('there are notebooks: 00-switch-layer, then one per experiment in order', () => {
     assert.equal(notebooks[0], '00-switch-layer.ipynb');
     Object.keys(EXPERIMENTS).forEach((name, i) => {
