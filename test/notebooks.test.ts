@@ -289,6 +289,22 @@ describe('notebooks', () => {
           const doc = loadReport(latestFinishedSweep(experiment, 'quick', results)!);
           assertSpecializationFigures(nb, doc.sections.flatMap((s) => s.figures), 15); // Brown's 15 genres
         }
+        if (nb === '01-scaling.ipynb') {
+          // The danfojs group-by table: readable headers, and each column's numbers in one format.
+          const grouped = run.outputs.map(displayHtml).find((h) => h.includes('Final validation loss per configuration'));
+          assert.ok(grouped, `${nb}: no grouped table`);
+          const headers = [...grouped.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
+          assert.deepEqual(headers, ['group', 'final validation loss (mean)', 'final validation loss (std)', 'final validation loss (count)']);
+          const rows = [...grouped.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((c) => c[1])).filter((r) => r.length > 0);
+          assert.ok(rows.length >= 2, `${nb}: grouped table has ${rows.length} rows`);
+          for (let j = 1; j < headers.length; j++) {
+            const formats = new Set(rows.map((r) => {
+              const m = /^-?\d+(?:\.(\d+))?$/.exec(r[j]);
+              return m ? `${m[1]?.length ?? 0} decimals` : r[j];
+            }));
+            assert.equal(formats.size, 1, `${nb}: column ${headers[j]} mixes number formats: ${rows.map((r) => r[j]).join(', ')}`);
+          }
+        }
         if (nb === '00-switch-layer.ipynb') {
           // The backend line once, as the device banner: no stderr box (useBackend's own line is off there).
           const streams = run.outputs.filter((o) => o.output_type === 'stream');
