@@ -43,6 +43,9 @@ export default {
     testFiles: selected.flatMap((g) => GROUPS[g].tests),
     // node's test runner under tsx; Stryker's hook records which files reach which mutants
     nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+    // Run a file to its end on a failure: killing it at the first 'not ok' left processes that Stryker
+    // could only time out (most of the moe group's mutants), which took longer than the tests.
+    forceBail: false,
   },
   coverageAnalysis: 'perTest',
   mutate: selected.flatMap((g) => GROUPS[g].mutate),
