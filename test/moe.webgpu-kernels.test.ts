@@ -376,7 +376,7 @@ describe('the layer through each webgpu path agrees with the float64 reference',
     // What the experts multiplied: the grouped matmul over the packed rows, R = the static bound
     // for k·T = 20 assignments (min(k·T + E·(tile − 1), E·⌈T/tile⌉·tile)), not the E·C = E·T = 40
     // rows of a capacity buffer; no capacity-buffer matmul ran.
-    const tile = ROW_TILE[packedRowTile()!.variant];
+    const tile = packedRowTile()!.rowTile;
     const R = Math.min(2 * shape.T + shape.E * (tile - 1), shape.E * Math.ceil(shape.T / tile) * tile);
     assert.ok(R < shape.E * shape.T, `the static bound ${R} must be below E·T for this check to mean anything`);
     const grouped = profile.kernels.filter((k) => k.name === GROUPED_MATMUL);
