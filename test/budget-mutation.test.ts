@@ -145,3 +145,19 @@ test('budget: a bad number of minutes and a failed calibration are refused, nami
     message: 'calibration of run 1 failed (exit 3): out of memory',
   });
 });
+
+test('timeTrainSteps: the median of real training steps on synthetic batches, leaving no tensor behind; bad counts refused', async () => {
+  const { useBackend } = await import('../kernel-lib/backend/index.ts');
+  const tf = await import('@tensorflow/tfjs');
+  const { timeTrainSteps } = await import('../kernel-lib/exp/budget.ts');
+  const { tinyConfig } = await import('./helpers/train-config.ts');
+  await useBackend('cpu', { log: false });
+  const cfg = tinyConfig({ name: 'timing', backend: 'cpu', dModel: 16, dFf: 32, seqLen: 8, batchSize: 2 });
+  const before = tf.memory().numTensors;
+  const ms = await timeTrainSteps(cfg, 2, 1);
+  assert.ok(Number.isFinite(ms) && ms > 0, `median ${ms} ms`);
+  assert.equal(tf.memory().numTensors, before, 'the model and optimizer are disposed');
+  await assert.rejects(timeTrainSteps(cfg, 0, 1), /repeats must be an integer ≥ 1, got 0/);
+  await assert.rejects(timeTrainSteps(cfg, 1, -1), /warmup must be an integer ≥ 0, got -1/);
+  assert.equal(tf.memory().numTensors, before, 'nothing left behind by a refused timing either');
+});
