@@ -9,7 +9,7 @@ import { COMMON_OPTIONS } from './cli/common.ts';
 import { conformanceCommand, conformanceOptions } from './cli/conformance.ts';
 import { demoCommand, demoOptions } from './cli/demo.ts';
 import { deviceCommand } from './cli/device.ts';
-import { exitWhenFlushed } from './cli/exit.ts';
+import { exitCodeFor, exitWhenFlushed } from './cli/exit.ts';
 import { expCommand, reportCommand } from './cli/exp.ts';
 import { startCommand } from './cli/start.ts';
 import { trainCommand } from './cli/train.ts';
@@ -74,12 +74,12 @@ export async function main(argv: string[]): Promise<number> {
   return cmd.run(positional, options);
 }
 
-/** Runs `main` as the process's command: errors exit 2 with the message; output is flushed before exit. */
+/** Runs `main` as the process's command: errors exit 2 with the message (4 for a write the disk refused); output is flushed before exit. */
 export function runAsProcess(argv: string[]): void {
   guardStdio(); // a closed stdout or stderr must not crash a run (util/log.ts)
   main(argv).then(exitWhenFlushed, (err: Error) => {
     writeStderr(`switchyard: ${err.message}\n`);
-    exitWhenFlushed(2);
+    exitWhenFlushed(exitCodeFor(err));
   });
 }
 

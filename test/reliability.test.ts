@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../kernel-lib/backend/index.ts';
+import { EXIT_IO, exitCodeFor } from '../kernel-lib/cli/exit.ts';
 import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
 import { claimSweepFolder, presetSweep, runExperimentSweep } from '../kernel-lib/exp/orchestrate.ts';
 import { isFinished, runSweep } from '../kernel-lib/exp/runner.ts';
@@ -17,10 +19,14 @@ import { parseSeeds } from '../kernel-lib/exp/seeds.ts';
 import { readSweep } from '../kernel-lib/exp/sweep-file.ts';
 import type { Experiment } from '../kernel-lib/exp/types.ts';
 import { getExperiment, PRESETS } from '../experiments/index.ts';
+import { MoeLayer } from '../kernel-lib/moe/layer.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
+import { resolveTrainConfig } from '../kernel-lib/train/config.ts';
+import { checkTextFile } from '../kernel-lib/train/corpus-for.ts';
 import { readConfigFile } from '../kernel-lib/train/load-config.ts';
 import { train } from '../kernel-lib/train/trainer.ts';
 import { ROOT, childEnv, cliSync, startCli, startProcess, tinyFlags } from './helpers/proc.ts';
+import { fsError } from '../kernel-lib/util/fs-error.ts';
 import { tinyConfig } from './helpers/train-config.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `switchyard-rel-${p}-`));
@@ -244,5 +250,130 @@ describe('5–7. config files load the file named, however the command was start
       assert.match(loadThrough(how, 'broken.ts'), /config file .*broken\.ts does not parse: line 4, column 1: Expected "}" but found end of file/, how);
     }
     await assert.rejects(readConfigFile(join(dir, 'folder.json')), /cannot read config file .*folder\.json: is a directory \(EISDIR\)/);
+  });
+});
+
+describe('8. values that mean nothing are refused, or what is used is recorded', () => {
+  test('steps past a billion (1e30 trained for ever) and --budget past a year are refused, naming the value', () => {
+    assert.throws(() => resolveTrainConfig({ source: 'x', values: { steps: 1e30 } }), /x: 'steps' is too large to count exactly, got 1e\+30/);
+    assert.throws(() => resolveTrainConfig({ source: 'x', values: { steps: 2e9 } }), /'steps' must be ≤ 1,000,000,000 .*got 2000000000/);
+    assert.throws(() => resolveTrainConfig({ source: 'x', values: { vocabSize: 2 ** 60 } }), /'vocabSize' is too large to count exactly/);
+    const steps = cliSync(['train', '--steps=1e30', '--backend=wasm']);
+    assert.equal(steps.code, 2);
+    assert.match(steps.stderr, /'steps' is too large to count exactly, got 1e\+30/);
+    const budget = cliSync(['exp', 'specialization', '--budget', '1e9', '--backend', 'wasm', '--results', tmp('bigbudget')]);
+    assert.equal(budget.code, 2);
+    assert.match(budget.stderr, /--budget: .*525600.*1000000000|--budget.*1e\+?9/);
+  });
+
+  test('a budget whose steps pass the bound is refused after calibration, taking back its folder', async () => {
+    const root = tmp('budgetsteps');
+    const exp: Experiment = {
+      name: 'one-run', title: 'one run', summary: '', analyze: () => { throw new Error('not reached'); },
+      sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }], steps: 50 }),
+    };
+    await assert.rejects(runExperimentSweep(exp, PRESETS.quick, { resultsRoot: join(root, 'results'), budgetMinutes: 1e9, backend: 'wasm', jobs: 1 }), /--budget 1000000000 minutes would give every run [\d,]+ steps, more than a run may take \(1,000,000,000\)/);
+    assert.deepEqual(readdirSync(root), []);
+  });
+
+  test('k with a router that ignores it, and MoE settings for a dense model, are refused', () => {
+    for (const [args, re] of [
+      [['--router=top1', '--k=9'], /command line: 'k' = 9 means nothing with router 'top1'/],
+      [['--router=expert-choice', '--allowExpertChoice=true', '--k=2'], /'k' = 2 means nothing with router 'expert-choice'/],
+      [['--ffn=dense', '--numExperts=4'], /'numExperts' set for a dense model \(ffn 'dense'\)/],
+      [['--sparseEvery=0', '--capacityFactor=2'], /'capacityFactor' set for a dense model \(sparseEvery 0\)/],
+    ] as const) {
+      const r = cliSync(['train', '--backend=wasm', '--outDir', tmp('meaning'), ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, re);
+    }
+  });
+
+  test('vocabSize above the corpus\'s words: config.json records the vocabulary used, and the same command finds the run again', async () => {
+    await useBackend('wasm', { log: false });
+    const dir = tmp('vocab');
+    const words = Array.from({ length: 60 }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`);
+    const doc = (d: number) => Array.from({ length: 40 }, (_, s) => `${Array.from({ length: 12 }, (_, j) => words[(d * 7 + s * 3 + j * 5) % words.length]).join(' ')}.`).join(' ');
+    const corpusFile = join(dir, 'small.txt');
+    writeFileSync(corpusFile, Array.from({ length: 40 }, (_, d) => doc(d)).join('\n\n')); // ≥ 30 documents: kept as documents
+    const cfg = tinyConfig({ outDir: dir, name: 'big-vocab', corpus: corpusFile, vocabSize: 10_000_000, steps: 4 });
+    const first = await train(cfg);
+    const saved = JSON.parse(readFileSync(join(first.runDir, 'config.json'), 'utf8'));
+    assert.ok(saved.vocabSize < 100, `config.json records vocabSize ${saved.vocabSize}`);
+    assert.equal(saved.vocabSize, JSON.parse(readFileSync(join(first.runDir, 'vocab.json'), 'utf8')).tokens.length, 'config.json and vocab.json disagree');
+    const again = await train(cfg);
+    assert.equal(again.unchanged, true, 'the same command did not find the finished run');
+  });
+
+  test('a binary file as --corpus is refused before anything is written; so is one without a letter', () => {
+    const dir = tmp('binary');
+    const binary = join(dir, 'data.txt');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 37 + 11) % 256)));
+    assert.throws(() => checkTextFile(binary), new RegExp(`corpus file ${binary} is not text: [\\d.]+% of its first 8,192 bytes are control characters or invalid UTF-8`));
+    const digits = join(dir, 'digits.txt');
+    writeFileSync(digits, '1 2 3.\n\n4 5 6.\n\n7 8 9.\n');
+    assert.throws(() => checkTextFile(digits), /holds no word: no letter/);
+    const r = cliSync(['train', '--backend=wasm', `--corpus=${binary}`, '--outDir', join(dir, 'runs')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is not text/);
+    assert.equal(existsSync(join(dir, 'runs')), false);
+  });
+});
+
+describe('9. sizes of nothing, layers used wrongly, cases that check nothing, names and disk full', () => {
+  const refused = (args: string[], re: RegExp) => {
+    const r = cliSync(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\[switchyard\] backend /, `${args.join(' ')}: a backend started`);
+    return r;
+  };
+
+  test('bench: zero experts, tokens or repeats are refused naming the value, before the backend starts', () => {
+    refused(['bench', 'moe-layer', '--experts', '0', '--backend', 'cpu'], /--experts: expected values ≥ 1, got '0'/);
+    refused(['bench', 'moe-layer', '--experts', '1,0,8', '--backend', 'cpu'], /--experts: expected values ≥ 1, got '1,0,8'/);
+    refused(['bench', 'moe-layer', '--tokens', '0', '--backend', 'cpu'], /--tokens: expected a value ≥ 1, got '0'/);
+    refused(['bench', 'moe-layer', '--repeats', '0', '--backend', 'cpu'], /--repeats: expected a value ≥ 1, got '0'/);
+    refused(['bench', 'train-step', '--experts', '0', '--backend', 'cpu'], /--experts: expected a value ≥ 1, got '0'/);
+    refused(['bench', 'moe-layer', '--tokens', '1e30', '--backend', 'cpu'], /--tokens: expected an integer of at most 2\^53 − 1, got '1e30'/);
+  });
+
+  test('MoeLayer.apply after dispose(), or on a plain array, says so', async () => {
+    await useBackend('cpu', { log: false });
+    const layer = new MoeLayer({ dModel: 4, dFf: 8, numExperts: 2, router: 'top1', capacityFactor: 1 }, { seed: 0 });
+    assert.throws(() => layer.apply([[1, 2, 3, 4]] as unknown as tf.Tensor, { training: false }), /MoE layer: input must be a tf\.Tensor float32\[T,4\], got an array \(make it one with tf\.tensor2d\(x\)\)/);
+    const x = tf.ones([3, 4]);
+    x.dispose();
+    assert.throws(() => layer.apply(x, { training: false }), /the input tensor was disposed/);
+    layer.dispose();
+    const y = tf.ones([3, 4]);
+    assert.throws(() => layer.apply(y, { training: false }), /MoE layer: apply\(\) after dispose\(\): its weights are gone; make a new MoeLayer/);
+    y.dispose();
+  });
+
+  test('conformance: a case without `expected` is refused unless --check=false; a wrong x width names x', () => {
+    const dir = tmp('cases');
+    const base = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/conformance/top1-basic.json'), 'utf8'));
+    const { expected: _expected, ...noExpected } = base;
+    writeFileSync(join(dir, 'unchecked.json'), JSON.stringify(noExpected));
+    refused(['conformance', join(dir, 'unchecked.json'), '--backend', 'cpu'], /conformance: unchecked\.json has no 'expected' answer, so nothing would be checked; add it, or pass --check=false/);
+    const printed = cliSync(['conformance', join(dir, 'unchecked.json'), '--backend', 'cpu', '--check=false']);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.equal(JSON.parse(printed.stdout).case, 'unchecked.json');
+    const D = base.routerWeight.length;
+    writeFileSync(join(dir, 'narrow.json'), JSON.stringify({ ...base, x: base.x.map((row: number[]) => row.slice(1)) }));
+    refused(['conformance', join(dir, 'narrow.json'), '--backend', 'cpu'], new RegExp(`narrow\\.json: x has rows of ${D - 1} entries, but routerWeight, w1 and w2 have D = ${D}: x must be \\[T, ${D}\\]`));
+  });
+
+  test("--id that is not one folder name is named as --id", () => {
+    refused(['exp', 'specialization', '--id', '../../evil', '--results', tmp('evil'), '--backend', 'wasm'], /--id must be one path component .*got '\.\.\/\.\.\/evil'/);
+  });
+
+  test('a write the disk refused (disk full, quota, I/O error) exits 4, not 2 ("bad input, nothing written")', () => {
+    assert.equal(exitCodeFor(fsError('append to', '/x/metrics.jsonl', Object.assign(new Error('no space'), { code: 'ENOSPC' }))), EXIT_IO);
+    assert.equal(exitCodeFor(new Error('run failed', { cause: Object.assign(new Error('quota'), { code: 'EDQUOT' }) })), EXIT_IO);
+    assert.equal(exitCodeFor(Object.assign(new Error('io'), { code: 'EIO' })), 4);
+    assert.equal(exitCodeFor(new Error("--steps: expected an integer, got 'x'")), 2);
+    assert.equal(exitCodeFor(Object.assign(new Error('denied'), { code: 'EACCES' })), 2, 'refused before writing: bad input');
   });
 });

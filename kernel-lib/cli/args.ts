@@ -61,13 +61,13 @@ function convertType(name: string, spec: OptionSpec, raw: string): unknown {
     }
     case 'integer': {
       const v = Number(raw);
-      if (!Number.isInteger(v)) throw bad('expected an integer');
+      if (raw.trim() === '' || !Number.isSafeInteger(v)) throw bad(Number.isInteger(v) ? 'expected an integer of at most 2^53 − 1' : 'expected an integer');
       return v;
     }
     case 'integer-list': {
       const parts = raw.split(',').map((s) => s.trim());
       const vals = parts.map(Number);
-      if (parts.some((p) => p === '') || vals.some((v) => !Number.isInteger(v))) throw bad('expected comma-separated integers');
+      if (parts.some((p) => p === '') || vals.some((v) => !Number.isSafeInteger(v))) throw bad('expected comma-separated integers');
       return vals;
     }
     case 'boolean':

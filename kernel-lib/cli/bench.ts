@@ -9,8 +9,8 @@ import { COMMON_OPTIONS, log, startBackend } from './common.ts';
 
 const shared: OptionSpecs = {
   kernels: { type: 'string', default: 'ours', help: "MoE kernel sets timed side by side on webgpu, comma-separated: ours, register, tiled (our kernels, variant forced), builtin (tfjs-webgpu's ops)" },
-  warmup: { type: 'integer', default: 3, help: 'untimed warm-up steps' },
-  repeats: { type: 'integer', default: 10, help: 'timed steps (the median is reported)' },
+  warmup: { type: 'integer', min: 0, default: 3, help: 'untimed warm-up steps' },
+  repeats: { type: 'integer', min: 1, default: 10, help: 'timed steps (the median is reported)' },
   json: { type: 'boolean', default: false, help: 'one JSON line per configuration on stdout' },
 };
 
@@ -26,26 +26,26 @@ export const MOE_SHAPES: Record<string, { tokens: number; dModel: number; dFf: n
 
 export const moeLayerOptions: OptionSpecs = {
   shape: { type: 'string', choices: Object.keys(MOE_SHAPES), default: 'small', help: `sizes: ${Object.entries(MOE_SHAPES).map(([n, v]) => `${n} (T=${v.tokens} D=${v.dModel} F=${v.dFf} E=${v.experts.join(',')})`).join(', ')}; the options below override` },
-  tokens: { type: 'integer', help: 'T: tokens per routing group (default from --shape)' },
-  dModel: { type: 'integer', help: 'D: model width (default from --shape)' },
-  dFf: { type: 'integer', help: 'F: expert hidden width (default from --shape)' },
-  experts: { type: 'integer-list', help: 'E values, comma-separated (default from --shape)' },
+  tokens: { type: 'integer', min: 1, help: 'T: tokens per routing group (default from --shape)' },
+  dModel: { type: 'integer', min: 1, help: 'D: model width (default from --shape)' },
+  dFf: { type: 'integer', min: 1, help: 'F: expert hidden width (default from --shape)' },
+  experts: { type: 'integer-list', min: 1, help: 'E values, comma-separated (default from --shape)' },
   router: { type: 'string', choices: ROUTER_NAMES, default: 'top1', help: 'router' },
-  k: { type: 'integer', default: 2, help: 'k for router topk' },
+  k: { type: 'integer', min: 1, default: 2, help: 'k for router topk' },
   capacityFactor: { type: 'string', default: '1.25', help: "capacity factors timed side by side, comma-separated; 'null' = dropless" },
   seed: { type: 'integer', default: 1, help: 'seed for weights and inputs' },
   ...shared,
 };
 
 export const trainStepOptions: OptionSpecs = {
-  dModel: { type: 'integer', default: 256, help: 'D' },
-  numLayers: { type: 'integer', default: 4, help: 'blocks (every other FFN sparse)' },
-  numHeads: { type: 'integer', default: 4, help: 'H' },
-  dFf: { type: 'integer', default: 1024, help: 'F of the dense FFN and of a top-1 expert (top-2 experts get F/2)' },
-  experts: { type: 'integer', default: 8, help: 'E per MoE layer' },
-  seqLen: { type: 'integer', default: 128, help: 'S' },
-  batchSize: { type: 'integer', default: 16, help: 'B' },
-  vocabSize: { type: 'integer', default: 8000, help: 'V' },
+  dModel: { type: 'integer', min: 1, default: 256, help: 'D' },
+  numLayers: { type: 'integer', min: 1, default: 4, help: 'blocks (every other FFN sparse)' },
+  numHeads: { type: 'integer', min: 1, default: 4, help: 'H' },
+  dFf: { type: 'integer', min: 1, default: 1024, help: 'F of the dense FFN and of a top-1 expert (top-2 experts get F/2)' },
+  experts: { type: 'integer', min: 1, default: 8, help: 'E per MoE layer' },
+  seqLen: { type: 'integer', min: 1, default: 128, help: 'S' },
+  batchSize: { type: 'integer', min: 1, default: 16, help: 'B' },
+  vocabSize: { type: 'integer', min: 4, default: 8000, help: 'V (with <pad> <unk> <eos>)' },
   capacityFactor: { type: 'number-or-null', default: 1.0, help: "capacity factor, or 'null' for dropless" },
   ...shared,
 };

@@ -23,7 +23,7 @@ import { trainAsCommand } from './train.ts';
 
 export const EXP_OPTIONS: OptionSpecs = {
   preset: { type: 'string', choices: PRESET_NAMES, default: 'quick', help: 'quick (minutes, CI), cpu (≤ 1 h per experiment on 4 cores), gpu (one GPU)' },
-  budget: { type: 'number', min: 0.1, help: 'fit the sweep into this many minutes: a calibration sets one step count for every run' },
+  budget: { type: 'number', min: 0.1, max: 525_600, help: 'fit the sweep into this many minutes (at most a year, 525600): a calibration sets one step count for every run' },
   jobs: { type: 'integer', min: 1, max: 256, help: 'runs at a time (default: cores on wasm/cpu, 1 on a GPU; with --emit: array tasks running at a time, default all)' },
   results: { type: 'string', help: 'results folder (default <project>/results)' },
   id: { type: 'string', help: 'name the sweep folder <preset>-<id> (default: a hash of the sweep\'s definition)' },

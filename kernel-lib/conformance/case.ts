@@ -125,6 +125,20 @@ function parseExpected(name: string, v: unknown, dims: ConformanceCase['dims'], 
   return v as unknown as CaseOutput;
 }
 
+/**
+ * D appears in x, routerWeight, w1 and w2. When the three weights agree on it and x does not,
+ * the error names x (the fields are otherwise checked in order, against x's width).
+ */
+function blameWidth(name: string, o: Record<string, unknown>): void {
+  const at = (v: unknown, ...path: number[]): unknown => path.reduce<unknown>((n, i) => (Array.isArray(n) ? n[i] : undefined), v);
+  const len = (v: unknown) => (Array.isArray(v) ? v.length : undefined);
+  const dx = len(at(o.x, 0));
+  const weights = [len(o.routerWeight), len(at(o.w1, 0)), len(at(o.w2, 0, 0))];
+  if (dx !== undefined && weights[0] !== undefined && weights.every((d) => d === weights[0]) && dx !== weights[0]) {
+    fail(name, `x has rows of ${dx} entries, but routerWeight, w1 and w2 have D = ${weights[0]}: x must be [T, ${weights[0]}]`);
+  }
+}
+
 /** Parses and validates a case object; errors name the case, the field and the bad value. */
 export function parseCase(raw: unknown, name: string): ConformanceCase {
   if (!isObject(raw)) fail(name, 'must be a JSON object');
@@ -145,6 +159,7 @@ export function parseCase(raw: unknown, name: string): ConformanceCase {
     const v = c[f] ?? 0;
     if (typeof v !== 'number' || !Number.isFinite(v)) fail(name, `config.${f} must be a number, got ${JSON.stringify(c[f])}`);
   }
+  blameWidth(name, o);
   const [T, D] = tensorField(name, 'x', o.x, [null, null]);
   const [, E] = tensorField(name, 'routerWeight', o.routerWeight, [D, null]);
   const [, , F] = tensorField(name, 'w1', o.w1, [E, D, null]);

@@ -15,7 +15,7 @@ import { timeInterleaved } from '../bench/timing.ts';
 import { AdamW } from '../train/optimizer.ts';
 import { createModel } from '../train/model-factory.ts';
 import { createTrainStep } from '../train/step.ts';
-import type { TrainConfig } from '../train/config.ts';
+import { MAX_STEPS, type TrainConfig } from '../train/config.ts';
 import { runOneCommand } from './runner.ts';
 import type { SweepFile } from './types.ts';
 
@@ -105,6 +105,9 @@ export async function planBudget(dir: string, sweep: SweepFile, minutes: number,
   const needMinutes = (calibrationMs + ((fixed + minSteps * perStep) * packing) / J) / 60_000;
   if (!(steps >= minSteps)) {
     throw new Error(`--budget ${minutes} minutes cannot fit this sweep: ${sweep.runs.length} runs of at least ${minSteps} steps need about ${needMinutes.toFixed(1)} minutes with ${J} parallel run(s) (a step takes ${Math.round(slowest)} ms for the slowest configuration)`);
+  }
+  if (steps > MAX_STEPS) {
+    throw new Error(`--budget ${minutes} minutes would give every run ${steps.toLocaleString('en-US')} steps, more than a run may take (${MAX_STEPS.toLocaleString('en-US')}); give a budget in minutes (${Math.ceil(needMinutes)} fit ${minSteps} steps per run)`);
   }
   const rounded = steps >= 100 ? Math.floor(steps / 10) * 10 : steps;
   const estimateMinutes = (calibrationMs + ((fixed + rounded * perStep) * packing) / J) / 60_000;

@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, readdirSync, rmdirSync, rmSync, stat
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { backendFromEnv, useBackend, type BackendName, type DeviceInfo } from '../backend/index.ts';
+import { checkPathComponent } from '../train/run-dir.ts';
 import { prepareData } from '../train/trainer.ts';
 import { ensureDir } from '../util/fs-error.ts';
 import { log } from '../util/log.ts';
@@ -191,6 +192,7 @@ function removeEmptyUpTo(dir: string, top: string | null): void {
 /** Runs (or continues) an experiment at a preset and builds its report. */
 export async function runExperimentSweep(exp: Experiment, preset: PresetDef, o: ExperimentOptions = {}): Promise<ExperimentRun> {
   if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new Error(`--jobs must be an integer ≥ 1, got ${o.jobs}`);
+  if (o.id !== undefined) checkPathComponent(o.id, '--id'); // a bad folder name, too
   corpusOption(exp, o.corpus); // refuse a bad corpus before the backend starts
   checkSweepInputs(presetSweep(exp, preset, o.backend ?? backendFromEnv(), o.budgetMinutes ?? null, o.corpus, o.seeds)); // and the data every run shares
   const device = await useBackend(o.backend ?? backendFromEnv());

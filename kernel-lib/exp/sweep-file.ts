@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveTrainConfig, type TrainConfig } from '../train/config.ts';
-import { checkRunName } from '../train/run-dir.ts';
+import { checkPathComponent, checkRunName } from '../train/run-dir.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { readJsonOrNull } from '../util/read-json.ts';
 import type { BackendName } from '../backend/device.ts';
@@ -108,7 +108,7 @@ export function definitionKey(experiment: string, preset: string, length: string
 
 /** `<results>/<experiment>/<preset>-<id or key>`. */
 export function sweepDir(resultsRoot: string, sweep: Pick<SweepFile, 'experiment' | 'preset' | 'key'>, id?: string): string {
-  if (id !== undefined) checkRunName(id);
+  if (id !== undefined) checkPathComponent(id, '--id');
   return resolve(resultsRoot, sweep.experiment, `${sweep.preset}-${id ?? sweep.key}`);
 }
 

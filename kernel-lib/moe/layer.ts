@@ -66,6 +66,8 @@ export interface MoeOutput {
 /** Throws an Error naming the mismatch when weights or input disagree with the config. */
 export function checkShapes(cfg: MoeConfig, params: MoeParams, x: tf.Tensor): void {
   const { dModel: D, dFf: F, numExperts: E } = cfg;
+  if (!Array.isArray((x as { shape?: unknown } | null)?.shape) || typeof (x as { dataSync?: unknown }).dataSync !== 'function') throw new Error(`MoE layer: input must be a tf.Tensor float32[T,${D}], got ${Array.isArray(x) ? 'an array (make it one with tf.tensor2d(x))' : typeof x}`);
+  if (x.isDisposed) throw new Error('MoE layer: the input tensor was disposed');
   const expect = (name: string, got: number[], want: number[]) => {
     if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
       throw new Error(`MoE layer: ${name} has shape [${got.join(',')}], expected [${want.join(',')}] (D=${D}, F=${F}, E=${E})`);
@@ -191,6 +193,7 @@ export class MoeLayer {
 
   /** @param x float32[T,D] or [...,D]. */
   apply(x: tf.Tensor, opts: MoeCallOptions): MoeOutput {
+    if (this.params.routerWeight.isDisposed) throw new Error('MoE layer: apply() after dispose(): its weights are gone; make a new MoeLayer');
     return moeForward(this.config, this.params, x, opts);
   }
 

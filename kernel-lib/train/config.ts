@@ -125,6 +125,9 @@ const INTEGER = new Set<keyof TrainConfig>([
   'numExperts', 'k', 'expertDff', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'checkpointEvery', 'routingEvery', 'routingBatches',
 ]);
 
+/** The most steps a run may take: more is a typo (1e30) that would train for ever. */
+export const MAX_STEPS = 1_000_000_000;
+
 /** Checks one value against the key's type; throws naming the key and value. */
 export function checkValue(key: string, value: unknown, source: string): void {
   checkKnown(key, source);
@@ -136,6 +139,7 @@ export function checkValue(key: string, value: unknown, source: string): void {
   }
   if (want === 'number' && !Number.isFinite(value as number)) throw new Error(`${source}: '${key}' must be finite, got ${value}`);
   if (INTEGER.has(k) && !Number.isInteger(value)) throw new Error(`${source}: '${key}' must be an integer, got ${value}`);
+  if (INTEGER.has(k) && !Number.isSafeInteger(value)) throw new Error(`${source}: '${key}' is too large to count exactly, got ${value}`);
   const choices = CHOICES[k];
   if (choices && !choices.includes(value as string)) throw new Error(`${source}: '${key}' must be one of ${choices.join(', ')}, got '${value}'`);
 }
@@ -185,6 +189,7 @@ export function resolveTrainConfig(...layers: { source: string; values: Partial<
   const c = cfg as unknown as TrainConfig;
   const positive: (keyof TrainConfig)[] = ['vocabSize', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'numExperts', 'k', 'steps', 'logEvery', 'evalBatches', 'routingBatches'];
   for (const key of positive) if ((c[key] as number) < 1) throw new Error(`config: '${key}' must be ≥ 1, got ${c[key]}`);
+  if (c.steps > MAX_STEPS) throw new Error(`config: 'steps' must be ≤ ${MAX_STEPS.toLocaleString('en-US')} (years of training at 10 steps/s), got ${c.steps}`);
   for (const key of ['sparseEvery', 'warmupSteps', 'evalEvery', 'checkpointEvery', 'routingEvery', 'weightDecay', 'gradClip', 'jitterEps', 'expertDropout', 'dropout', 'balanceCoef', 'zCoef'] as const) {
     if ((c[key] as number) < 0) throw new Error(`config: '${key}' must be ≥ 0, got ${c[key]}`);
   }

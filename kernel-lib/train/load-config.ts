@@ -87,5 +87,27 @@ export async function loadTrainConfig(file: string | undefined, overrideArgs: st
   if (env.SWITCHYARD_BACKEND?.trim()) layers.push({ source: 'SWITCHYARD_BACKEND', values: { backend: env.SWITCHYARD_BACKEND.trim() } });
   if (file) layers.push({ source: `config file ${file}`, values: await readConfigFile(file) });
   layers.push({ source: 'command line', values: parseOverrides(overrideArgs) });
-  return resolveTrainConfig(...layers);
+  const cfg = resolveTrainConfig(...layers);
+  checkMeaningful(cfg, layers);
+  return cfg;
+}
+
+/** Keys that only an MoE layer reads. */
+const MOE_KEYS = ['router', 'numExperts', 'k', 'capacityFactor', 'evalCapacityFactor', 'jitterEps', 'expertDropout', 'expertDff', 'routerDtype', 'allowExpertChoice'];
+
+/**
+ * Refuses values the user gave that the resolved config would silently ignore: `k` with a
+ * router that does not read it (top1 routes to 1 expert; Expert Choice has experts pick), and
+ * MoE settings for a dense model. Checked on what the config file and command line set.
+ */
+function checkMeaningful(cfg: TrainConfig, layers: { source: string; values: Record<string, unknown> }[]): void {
+  const given = (key: string) => layers.filter((l) => Object.hasOwn(l.values, key)).at(-1)?.source;
+  const kFrom = given('k');
+  if (kFrom && cfg.k !== 1 && cfg.router !== 'topk') {
+    throw new Error(`${kFrom}: 'k' = ${cfg.k} means nothing with router '${cfg.router}' (${cfg.router === 'top1' ? 'it sends each token to 1 expert' : 'each expert picks its tokens'}); use router 'topk' for k experts per token`);
+  }
+  if (cfg.ffn === 'dense' || cfg.sparseEvery === 0) {
+    const moe = MOE_KEYS.filter((k) => given(k));
+    if (moe.length) throw new Error(`${given(moe[0])}: ${moe.map((k) => `'${k}'`).join(', ')} set for a dense model (${cfg.ffn === 'dense' ? "ffn 'dense'" : 'sparseEvery 0'}), which has no MoE layer to use ${moe.length > 1 ? 'them' : 'it'}; leave ${moe.length > 1 ? 'them' : 'it'} out or use ffn 'moe'`);
+  }
 }

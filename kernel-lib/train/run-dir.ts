@@ -112,13 +112,14 @@ function rebuildRecord(runDir: string, steps: number): { record?: RunRecord; pro
  * Decides what to do with `runDir` for `cfg` (call while holding its lock). Throws, changing
  * nothing, when the run must be refused.
  */
-export function planRun(runDir: string, cfg: TrainConfig): RunPlan {
+export function planRun(runDir: string, cfg: TrainConfig, o: { vocabAsked?: number } = {}): RunPlan {
   const what = `run ${runDir}`;
   const savedConfig = readJson<TrainConfig>(join(runDir, 'config.json'));
   const point = findResumePoint<TrainState>(join(runDir, 'checkpoints'));
   const saved = point?.manifest.state.config ?? savedConfig;
   if (saved) {
-    const diff = computationalDifferences(cfg, saved);
+    // A run saved with the vocabulary size asked for (runs before vocabSize recorded what is used) is the same run.
+    const diff = computationalDifferences(cfg, saved.vocabSize === o.vocabAsked ? { ...saved, vocabSize: cfg.vocabSize } : saved);
     if (diff.length && hasComputedRecords(runDir)) {
       const shown = diff.map((k) => `'${k}' (${JSON.stringify(saved[k as keyof TrainConfig])} there, ${JSON.stringify(cfg[k as keyof TrainConfig])} now)`);
       throw new Error(`cannot continue ${what}: its config differs in ${shown.join(', ')}. Use another --name, or train --restart to move the old run aside and start afresh.`);
@@ -167,8 +168,13 @@ export function moveRunAside(runDir: string): string | null {
 
 /** Checks a run name: one path component, not `.` or `..`. */
 export function checkRunName(name: string): void {
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
-    throw new Error(`config: 'name' must be one path component of letters, digits, '.', '_' or '-' (not '.' or '..'), got '${name}'`);
+  checkPathComponent(name, "config: 'name'");
+}
+
+/** Checks that `value` is one path component (a folder name inside its parent); `what` names it in the error (`--id`). */
+export function checkPathComponent(value: string, what: string): void {
+  if (!/^[A-Za-z0-9._-]+$/.test(value) || value === '.' || value === '..') {
+    throw new Error(`${what} must be one path component of letters, digits, '.', '_' or '-' (not '.' or '..'), got '${value}'`);
   }
 }
 

@@ -162,7 +162,7 @@ function runnerFacts(): Record<string, unknown> {
  * Opens the run directory under its lock and decides what to do (run-dir.ts). Everything that
  * can refuse the run happens here, before a backend starts; a refused run creates no directory.
  */
-function openRun(runDir: string, cfg: TrainConfig, restart: boolean): { lock: RunLock; plan: RunPlan; created: boolean } {
+function openRun(runDir: string, cfg: TrainConfig, restart: boolean, vocabAsked: number): { lock: RunLock; plan: RunPlan; created: boolean } {
   const existed = existsSync(runDir);
   ensureDir(runDir, 'create run directory');
   let lock: RunLock | null = null;
@@ -178,7 +178,7 @@ function openRun(runDir: string, cfg: TrainConfig, restart: boolean): { lock: Ru
     }
     const removed = removeStaleTemporaries(runDir).concat(removeStaleTemporaries(join(runDir, 'checkpoints')));
     if (removed.length) log(`removed ${removed.length} temporary file(s) left by an interrupted write in ${runDir}`);
-    return { lock, plan: planRun(runDir, cfg), created: !existed };
+    return { lock, plan: planRun(runDir, cfg, { vocabAsked }), created: !existed };
   } catch (err) {
     lock?.release();
     if (!existed) rmSync(runDir, { recursive: true, force: true });
@@ -211,8 +211,14 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   checkRunName(cfg.name);
   // ---- everything that can be checked before the backend starts: data, run directory
   const { corpus, stream, evalSet, finalEvalSet, routingSample } = prepareData(cfg, opts.corpus);
+  const vocabAsked = cfg.vocabSize;
+  if (corpus.vocab.size < cfg.vocabSize) {
+    // The vocabulary holds every word of the training split and no more: record what is used.
+    log(`vocabSize ${cfg.vocabSize} asked for, but the training split of ${cfg.corpus} has ${corpus.vocab.size - 3} distinct words: the vocabulary (and the run's config.json) has ${corpus.vocab.size}`);
+    cfg = { ...cfg, vocabSize: corpus.vocab.size };
+  }
   const runDir = join(cfg.outDir, cfg.name);
-  const { lock, plan, created } = openRun(runDir, cfg, opts.restart ?? false);
+  const { lock, plan, created } = openRun(runDir, cfg, opts.restart ?? false, vocabAsked);
   let wrote = false; // whether anything was written into a directory this call created
   // A closed stderr (a pipe to `head`, a dead `tee`) does not stop the run: its log lines go here.
   const stopLogFile = logToFileWhenStderrCloses(join(runDir, STDERR_LOG));
