@@ -6,10 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readCase, type CaseOutput } from '../kernel-lib/conformance/case.ts';
+import { parseCase, readCase, type CaseOutput } from '../kernel-lib/conformance/case.ts';
 import { checkCase, relativeError, runCase, TOLERANCE } from '../kernel-lib/conformance/run.ts';
 
 /** A reference answer with norms easy to work with: ‖y‖ = 5 (a 3-4-5 triangle), grads of norm 1. */
@@ -158,4 +159,137 @@ test('the fixtures on cpu: the computed answer passes, the same answer with one 
   const otherExpert = structuredClone(got);
   otherExpert.expertIndex[0] = (got.expertIndex[0] + 1) % c.dims.E;
   assert.deepEqual(checkCase(otherExpert, c.expected!).failures.map((l) => l.split(':')[0]), ['expertIndex']);
+});
+
+// ---- parseCase: every rule of docs/conformance.md's case format, with the exact message
+
+/** A valid case: T = 2 tokens, D = 2, E = 2 experts, F = 1, with a cotangent and a full answer. */
+function goodCase(): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return {
+    config: { router: 'topk', k: 2, capacityFactor: 1.5, activation: 'gelu', balanceCoef: 0.5, zCoef: 0.25 },
+    x: [[1, 2], [3, 4]],
+    routerWeight: [[1, 0], [0, 1]],
+    w1: [[[1], [2]], [[3], [4]]],
+    w2: [[[1, 2]], [[3, 4]]],
+    cotangent: [[1, 0], [0, 1]],
+    expected: {
+      y: [[0, 1], [2, 3]],
+      expertIndex: [1, 0],
+      expertCounts: [2, 2],
+      droppedFraction: 0,
+      balanceLoss: 1,
+      zLoss: 2,
+      grads: { x: [[1, 1], [1, 1]], routerWeight: [[0, 0], [0, 0]], w1: [[[1], [1]], [[1], [1]]], w2: [[[1, 1]], [[1, 1]]] },
+    },
+  };
+}
+const errorOf = (raw: unknown): string => {
+  try {
+    parseCase(raw, 'c');
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'no error';
+};
+const P = 'conformance case c: ';
+
+test('parseCase: a valid case with every field, and the defaults of the optional config fields', () => {
+  const c = parseCase(goodCase(), 'c');
+  assert.deepEqual(c.dims, { T: 2, D: 2, E: 2, F: 1 });
+  assert.deepEqual(c.config, { router: 'topk', k: 2, capacityFactor: 1.5, activation: 'gelu', balanceCoef: 0.5, zCoef: 0.25 });
+  assert.equal(c.name, 'c');
+  assert.deepEqual(c.cotangent, [[1, 0], [0, 1]]);
+  assert.deepEqual(c.expected!.expertIndex, [1, 0]);
+  const minimal = goodCase();
+  minimal.config = { router: 'top1', capacityFactor: null };
+  delete minimal.cotangent;
+  delete minimal.expected;
+  const m = parseCase(minimal, 'm');
+  assert.deepEqual(m.config, { router: 'top1', k: 1, capacityFactor: null, activation: 'relu', balanceCoef: 0, zCoef: 0 });
+  assert.equal(m.cotangent, undefined);
+  assert.equal(m.expected, undefined);
+  // expert choice ignores k (each expert picks tokens), even one above E
+  const ec = goodCase();
+  ec.config = { router: 'expert-choice', k: 5, capacityFactor: 1 };
+  assert.equal(parseCase(ec, 'e').config.k, 1);
+  // an answer without gradients is fine when the case has no cotangent
+  const noGrads = goodCase();
+  delete noGrads.cotangent;
+  delete noGrads.expected.grads;
+  assert.equal(parseCase(noGrads, 'n').expected!.grads, undefined);
+});
+
+test('parseCase refuses a malformed case, naming the case, the field and the value', () => {
+  const cases: [string, (o: Record<string, any>) => unknown, string][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['not an object', () => null, 'must be a JSON object'],
+    ['an array', () => [], 'must be a JSON object'],
+    ['unknown field', (o) => ((o.extra = 1), o), "unknown field 'extra' (known: config, x, routerWeight, w1, w2, cotangent, expected)"],
+    ['unknown fields', (o) => ((o.a = 1), (o.b = 2), o), "unknown fields 'a', 'b' (known: config, x, routerWeight, w1, w2, cotangent, expected)"],
+    ['missing x', (o) => (delete o.x, o), "missing field 'x'"],
+    ['missing w2', (o) => (delete o.w2, o), "missing field 'w2'"],
+    ['config not an object', (o) => ((o.config = 'top1'), o), "'config' must be an object"],
+    ['config array', (o) => ((o.config = []), o), "'config' must be an object"],
+    ['unknown config key', (o) => ((o.config.seed = 1), o), "unknown field 'config.seed' (known: router, k, capacityFactor, activation, balanceCoef, zCoef)"],
+    ['router', (o) => ((o.config.router = 'top2'), o), "config.router 'top2' is not one of top1, topk, expert-choice"],
+    ['k 0', (o) => ((o.config.k = 0), o), 'config.k must be an integer ≥ 1, got 0'],
+    ['k 1.5', (o) => ((o.config.k = 1.5), o), 'config.k must be an integer ≥ 1, got 1.5'],
+    ['k string', (o) => ((o.config.k = '2'), o), 'config.k must be an integer ≥ 1, got "2"'],
+    ['capacityFactor 0', (o) => ((o.config.capacityFactor = 0), o), 'config.capacityFactor must be a number > 0 or null, got 0'],
+    ['capacityFactor string', (o) => ((o.config.capacityFactor = '1'), o), 'config.capacityFactor must be a number > 0 or null, got "1"'],
+    ['capacityFactor missing', (o) => (delete o.config.capacityFactor, o), 'config.capacityFactor must be a number > 0 or null, got undefined'],
+    ['activation', (o) => ((o.config.activation = 'tanh'), o), "config.activation 'tanh' is not one of relu, gelu"],
+    ['balanceCoef', (o) => ((o.config.balanceCoef = 'x'), o), 'config.balanceCoef must be a number, got "x"'],
+    ['zCoef', (o) => ((o.config.zCoef = Infinity), o), 'config.zCoef must be a number, got null'], // JSON has no Infinity: it prints as null
+    ['empty x', (o) => ((o.x = []), o), 'x is empty'],
+    ['empty rows', (o) => ((o.x = [[], []]), o), 'x has rows of 0 entries, but routerWeight, w1 and w2 have D = 2: x must be [T, 2]'],
+    ['x too wide', (o) => ((o.x = [[1, 2, 3], [4, 5, 6]]), o), 'x has rows of 3 entries, but routerWeight, w1 and w2 have D = 2: x must be [T, 2]'],
+    ['weights disagree on D: checked field by field against x', (o) => (o.routerWeight.push([0, 0]), o), 'routerWeight has 3 entries, expected 2'],
+    ['w1 disagrees', (o) => ((o.w1 = [[[1]], [[3]]]), o), 'w1[0] has 1 entries, expected 2'],
+    ['x rank', (o) => ((o.x = [1, 2]), o), "x[0] must be an array (rank 2 expected for 'x'), got 1"],
+    ['x not an array', (o) => ((o.x = 'ab'), o), `x must be an array (rank 2 expected for 'x'), got "ab"`],
+    ['Infinity', (o) => ((o.routerWeight[1][1] = Infinity), o), 'routerWeight[1][1] must be a finite number, got null'],
+    ['w1 experts', (o) => (o.w1.pop(), o), 'w1 has 1 entries, expected 2'],
+    ['w2 F', (o) => ((o.w2[1] = [[1, 2], [3, 4]]), o), 'w2[1] has 2 entries, expected 1'],
+    ['k above E', (o) => ((o.config.k = 3), o), 'config.k = 3 exceeds the number of experts E = 2'],
+    ['top1 with k 2', (o) => ((o.config.router = 'top1'), o), 'config.k = 2 with router top1 (top1 routes to exactly 1 expert)'],
+    ['cotangent rows', (o) => (o.cotangent.pop(), o), 'cotangent has 1 entries, expected 2'],
+    // the answer
+    ['expected not an object', (o) => ((o.expected = [1]), o), "'expected' must be an object with y, expertIndex, expertCounts, droppedFraction, balanceLoss, zLoss, grads, got [1]"],
+    ['expected unknown key', (o) => ((o.expected.loss = 1), o), "unknown field 'expected.loss' (known: y, expertIndex, expertCounts, droppedFraction, balanceLoss, zLoss, grads)"],
+    ['expected missing zLoss', (o) => (delete o.expected.zLoss, o), "missing field 'expected.zLoss'"],
+    ['expected missing grads', (o) => (delete o.expected.grads, o), "missing field 'expected.grads'"],
+    ['expected y shape', (o) => (o.expected.y.pop(), o), 'expected.y has 1 entries, expected 2'],
+    ['expertIndex too large', (o) => ((o.expected.expertIndex = [2, 0]), o), 'expected.expertIndex[0] must be an expert index in [0, 2), got 2'],
+    ['expertIndex negative', (o) => ((o.expected.expertIndex = [0, -1]), o), 'expected.expertIndex[1] must be an expert index in [0, 2), got -1'],
+    ['expertIndex fraction', (o) => ((o.expected.expertIndex = [0.5, 0]), o), 'expected.expertIndex[0] must be an expert index in [0, 2), got 0.5'],
+    ['expertCounts negative', (o) => ((o.expected.expertCounts = [2, -1]), o), 'expected.expertCounts[1] must be a count (integer ≥ 0), got -1'],
+    ['expertCounts fraction', (o) => ((o.expected.expertCounts = [1.5, 2]), o), 'expected.expertCounts[0] must be a count (integer ≥ 0), got 1.5'],
+    ['expertCounts length', (o) => ((o.expected.expertCounts = [1, 1, 2]), o), 'expected.expertCounts has 3 entries, expected 2'],
+    ['droppedFraction', (o) => ((o.expected.droppedFraction = 'none'), o), 'expected.droppedFraction must be a finite number, got "none"'],
+    ['balanceLoss', (o) => ((o.expected.balanceLoss = null), o), 'expected.balanceLoss must be a finite number, got null'],
+    ['grads without cotangent', (o) => (delete o.cotangent, o), "'expected.grads' is given but the case has no 'cotangent' to take gradients along"],
+    ['grads not an object', (o) => ((o.expected.grads = 1), o), "'expected.grads' must be an object with x, routerWeight, w1, w2"],
+    ['grads unknown key', (o) => ((o.expected.grads.b = []), o), "unknown field 'expected.grads.b' (known: x, routerWeight, w1, w2)"],
+    ['grads missing w1', (o) => (delete o.expected.grads.w1, o), "missing field 'expected.grads.w1'"],
+    ['grads x shape', (o) => (o.expected.grads.x[0].pop(), o), 'expected.grads.x[0] has 1 entries, expected 2'],
+    ['grads routerWeight shape', (o) => ((o.expected.grads.routerWeight = [[0, 0]]), o), 'expected.grads.routerWeight has 1 entries, expected 2'],
+    ['grads w1 shape', (o) => ((o.expected.grads.w1[0] = [[1]]), o), 'expected.grads.w1[0] has 1 entries, expected 2'],
+    ['grads w2 shape', (o) => ((o.expected.grads.w2[1][0] = [1]), o), 'expected.grads.w2[1][0] has 1 entries, expected 2'],
+  ];
+  for (const [label, edit, want] of cases) assert.equal(errorOf(edit(goodCase())), P + want, label);
+});
+
+test('readCase: the file name is the case name; unreadable and invalid files are named with the reason', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-case-'));
+  const good = join(dir, 'good-case.json');
+  writeFileSync(good, JSON.stringify(goodCase()));
+  assert.equal(readCase(good).name, 'good-case.json');
+  const missing = join(dir, 'missing.json');
+  assert.throws(() => readCase(missing), { message: `conformance case ${missing}: cannot read (ENOENT)` });
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, '{"x": [');
+  assert.throws(() => readCase(broken), (e: Error) => e.message.startsWith(`conformance case ${broken}: not valid JSON (`) && e.message.endsWith(')'));
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ ...goodCase(), x: [] }));
+  assert.throws(() => readCase(bad), { message: 'conformance case bad.json: x is empty' });
 });
