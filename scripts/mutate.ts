@@ -4,9 +4,10 @@
  * Groups: stats analysis moe packed budget conformance (default: all, one Stryker run; each
  * mutant runs only the group's test files that reach it).
  * Writes reports/mutation/mutation.json (Stryker's schema), mutation.html and scores.txt.
- * A surviving mutant listed in test/mutation-equivalent.md (file:line, mutator, replacement) is
+ * A surviving mutant listed in test/mutation-equivalent.md (file:line:column, mutator, replacement) is
  * counted as equivalent: left out of the adjusted score, never of the raw one.
  * --min N: exit 1 when a file's adjusted score is below N.
+ * --scores: only the scores of the last report (no Stryker run).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,15 +16,17 @@ import { join, relative } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 let min: number | null = null;
+let scoresOnly = false;
 const groups: string[] = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--min') min = Number(args[++i]);
+  else if (args[i] === '--scores') scoresOnly = true;
   else groups.push(args[i]);
 }
 if (min !== null && !Number.isFinite(min)) throw new Error('--min needs a score (0-100)');
 
 const t0 = Date.now();
-const run = spawnSync(process.execPath, [join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs'], {
+const run = scoresOnly ? { status: 0, signal: null } : spawnSync(process.execPath, [join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs'], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, MUTATE_GROUPS: groups.join(',') },
@@ -42,12 +45,12 @@ interface Mutant {
 }
 const report = JSON.parse(readFileSync(join(root, 'reports/mutation/mutation.json'), 'utf8')) as { files: Record<string, { mutants: Mutant[] }> };
 
-/** Rows of test/mutation-equivalent.md: `| file:line | mutator | replacement | reason |`. */
+/** Rows of test/mutation-equivalent.md: `| file:line:column | mutator | `replacement` | reason |`. */
 const equivalent = new Set<string>();
 const eqFile = join(root, 'test/mutation-equivalent.md');
 if (existsSync(eqFile)) {
   for (const line of readFileSync(eqFile, 'utf8').split('\n')) {
-    const m = /^\|\s*`?([\w./*-]+:\d+)`?\s*\|\s*(\w+)\s*\|\s*`([^`]*)`\s*\|/.exec(line);
+    const m = /^\|\s*`?([\w./*-]+:\d+:\d+)`?\s*\|\s*(\w+)\s*\|\s*`([^`]*)`\s*\|/.exec(line);
     if (m) equivalent.add(`${m[1]}|${m[2]}|${m[3]}`);
   }
 }
@@ -61,14 +64,14 @@ for (const [file, { mutants }] of Object.entries(report.files).sort()) {
   const count = (...s: string[]) => mutants.filter((m) => s.includes(m.status)).length;
   const detected = count('Killed', 'Timeout');
   const survivors = mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage');
-  const eq = survivors.filter((m) => equivalent.has(`${rel}:${m.location.start.line}|${m.mutatorName}|${(m.replacement ?? '').replace(/\s+/g, ' ')}`)).length;
+  const eq = survivors.filter((m) => equivalent.has(`${rel}:${m.location.start.line}:${m.location.start.column}|${m.mutatorName}|${(m.replacement ?? '').replace(/\s+/g, ' ')}`)).length;
   const valid = detected + survivors.length;
   const score = valid ? (100 * detected) / valid : NaN;
   const adjusted = valid - eq ? (100 * detected) / (valid - eq) : NaN;
   if (min !== null && !(adjusted >= min)) bad = true;
   rows.push(`${rel.padEnd(44)} ${pad(score.toFixed(1), 6)} ${pad(adjusted.toFixed(1), 6)} ${pad(detected, 6)} ${pad(count('Survived'), 5)} ${pad(count('NoCoverage'), 5)} ${pad(eq, 5)}`);
 }
-rows.push(`groups: ${groups.length ? groups.join(', ') : 'all'}; ${minutes.toFixed(1)} minutes; score = (killed + timeout) / valid mutants; adj. = without the equivalent ones listed in test/mutation-equivalent.md`);
+rows.push(`${scoresOnly ? 'last report' : `groups: ${groups.length ? groups.join(', ') : 'all'}; ${minutes.toFixed(1)} minutes`}; score = (killed + timeout) / valid mutants; adj. = without the equivalent ones listed in test/mutation-equivalent.md`);
 mkdirSync(join(root, 'reports/mutation'), { recursive: true });
 writeFileSync(join(root, 'reports/mutation/scores.txt'), rows.join('\n') + '\n');
 console.log(rows.join('\n'));
