@@ -132,6 +132,15 @@ describe('packed layout arithmetic', () => {
       tf.env().set('SWITCHYARD_WEBGPU_MATMUL', 'register');
     }
     assert.equal(ROW_TILE.register, 4);
+    // where the layout kernel is not registered, the packed path does not run
+    const kernel = tf.getKernel(PACK_LAYOUT, 'cpu')!;
+    tf.unregisterKernel(PACK_LAYOUT, 'cpu');
+    try {
+      assert.equal(packedRowTile(), null);
+    } finally {
+      tf.registerKernel(kernel);
+    }
+    assert.notEqual(packedRowTile(), null);
   });
 
   for (const tile of [4, 16]) {
@@ -230,6 +239,27 @@ describe('gatherRows, combineRows and their gradients (cpu references of the ker
       close((await dxx.array()) as Mat, refCombine(ref, g, h), '∂x of rowDots');
       close((await dsrc.array()) as Mat, refGather(ref, gy, h), '∂src of rowDots');
       tf.dispose([dxx, dsrc]);
+    } finally {
+      layout.buffer.dispose();
+    }
+  });
+
+  test('a layout computed on the tape gets a zero gradient (the index carries none), and the ops still differentiate', async () => {
+    const { layout, ref, x, scale, g } = setup();
+    try {
+      const [dv, dx] = tf.tidy(() => {
+        const base = tf.cast(layout.buffer, 'float32');
+        // v·0 + buffer: the layout depends on v, so the engine asks the op for the layout's gradient
+        const f = (v: tf.Tensor, xx: tf.Tensor) => {
+          const onTape: PackedLayout = { ...layout, buffer: tf.cast(tf.add(base, tf.mul(v, 0)), 'int32') as tf.Tensor1D };
+          return tf.sum(tf.mul(gatherRows(xx as tf.Tensor2D, tf.tensor2d(scale), onTape), tf.tensor2d(g)));
+        };
+        return tf.grads(f)([tf.scalar(3), tf.tensor2d(x)]);
+      });
+      assert.equal(dv.dtype, 'float32');
+      assert.deepEqual(await dv.data(), new Float32Array([0]));
+      close((await dx.array()) as Mat, refCombine(ref, g, scale), '∂x');
+      tf.dispose([dv, dx]);
     } finally {
       layout.buffer.dispose();
     }
