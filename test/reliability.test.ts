@@ -377,3 +377,20 @@ describe('9. sizes of nothing, layers used wrongly, cases that check nothing, na
     assert.equal(exitCodeFor(Object.assign(new Error('denied'), { code: 'EACCES' })), 2, 'refused before writing: bad input');
   });
 });
+
+describe('siblings', () => {
+  test('a failure note the disk refuses does not crash the sweep: the run is reported failed and the sweep goes on', async () => {
+    const dir = tmp('note');
+    const exp: Experiment = {
+      name: 'note', title: 'note', summary: '', analyze: () => { throw new Error('not reached'); },
+      sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }], steps: 5 }),
+    };
+    const { sweep } = claimSweepFolder(dir, presetSweep(exp, PRESETS.quick, 'wasm'), '--id');
+    mkdirSync(join(dir, 'runs'), { recursive: true });
+    writeFileSync(join(dir, 'runs', 'a-s0'), 'a file where the run directory goes'); // the run fails
+    mkdirSync(join(dir, 'logs', 'a-s0.failed.json', 'x'), { recursive: true }); // and its note cannot be written
+    const out = await runSweep(dir, sweep, { jobs: 1, backend: 'wasm' });
+    assert.deepEqual(out.runs.map((r) => r.state), ['failed']);
+    assert.equal(out.failed[0].code, 2);
+  });
+});

@@ -19,7 +19,8 @@ import { readJsonOrNull } from '../util/read-json.ts';
 import { projectRoot } from '../util/project-root.ts';
 import type { RunResult } from '../train/trainer.ts';
 import { finishedRecordsProblem } from '../train/run-dir.ts';
-import { failurePath, logPath } from './records.ts';
+import { failurePath, logPath, type FailureNote } from './records.ts';
+import { log as logLine } from '../util/log.ts';
 import type { SweepFile } from './types.ts';
 
 export type RunState = 'queued' | 'running' | 'skipped' | 'completed' | 'diverged' | 'interrupted' | 'failed';
@@ -76,6 +77,15 @@ export function isFinished(dir: string, id: string, steps: number): boolean {
   return r !== null && (r.status === 'diverged' || (r.status === 'completed' && r.steps >= steps)) && finishedRecordsProblem(runDir, r) === null;
 }
 
+/** Writes a run's failure note; a note the disk refuses is logged, and the sweep goes on (the run's state is known here). */
+function noteFailure(dir: string, id: string, note: FailureNote): void {
+  try {
+    writeJsonAtomic(failurePath(dir, id), note);
+  } catch (err) {
+    logLine(`run ${id} failed (exit ${note.code}), and its failure note could not be written: ${(err as Error).message}`);
+  }
+}
+
 const PROGRESS = /step (\d+)\/(\d+)\s+loss (-?[\d.]+|NaN)/;
 
 export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions): Promise<SweepOutcome> {
@@ -125,7 +135,7 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
         if (exit === 0 && !isFinished(dir, p.id, p.steps)) {
           // Exit 0 but no usable result (a defence: the trainer refuses such a run itself).
           p.state = 'failed';
-          writeJsonAtomic(failurePath(dir, p.id), { code: exit, at: new Date().toISOString(), stderr: `${tail.split('\n').slice(-19).join('\n')}\nexited 0 but its run record or metrics do not show it finished` });
+          noteFailure(dir, p.id, { code: exit, at: new Date().toISOString(), stderr: `${tail.split('\n').slice(-19).join('\n')}\nexited 0 but its run record or metrics do not show it finished` });
         } else if (exit === 0) {
           p.state = 'completed';
           p.step = p.steps;
@@ -136,7 +146,7 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
           p.state = 'interrupted';
         } else {
           p.state = 'failed';
-          writeJsonAtomic(failurePath(dir, p.id), { code: exit, at: new Date().toISOString(), stderr: tail.split('\n').slice(-20).join('\n') });
+          noteFailure(dir, p.id, { code: exit, at: new Date().toISOString(), stderr: tail.split('\n').slice(-20).join('\n') });
         }
         log.end(() => {
           update();
