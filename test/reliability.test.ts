@@ -394,3 +394,33 @@ describe('siblings', () => {
     assert.equal(out.failed[0].code, 2);
   });
 });
+
+describe('a sweep end to end (exp specialization --preset quick --seeds 0: one run)', () => {
+  test('exp … 2>&1 | head -1 loses nothing; a run without run.json is rebuilt, one without metrics is named and exp exits 1', () => {
+    const root = tmp('exp');
+    const args = ['exp', 'specialization', '--preset', 'quick', '--seeds', '0', '--results', root, '--backend', 'wasm'];
+    const piped = spawnSync('bash', ['-c', `node --import tsx kernel-lib/cli.ts ${args.join(' ')} 2>&1 | head -1; exit \${PIPESTATUS[0]}`], { cwd: ROOT, encoding: 'utf8', env: childEnv() });
+    assert.equal(piped.status, 0, piped.stdout + piped.stderr);
+    const dir = join(root, 'specialization', readdirSync(join(root, 'specialization'))[0]);
+    const runDir = join(dir, 'runs', 'switch-e4-s0');
+    assert.equal(runJson(runDir).status, 'completed');
+    assert.equal(existsSync(join(runDir, 'lock')), false, 'lock left behind');
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
+
+    rmSync(join(runDir, 'run.json'));
+    const rebuilt = cliSync(args);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    const runLog = () => readFileSync(join(dir, 'logs', 'switch-e4-s0.log'), 'utf8');
+    assert.match(runLog(), /had no run\.json; rebuilt it from the checkpoint at step 120/);
+    assert.equal(runJson(runDir).status, 'completed');
+    assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), metrics, 'the run was trained again');
+    assert.deepEqual(JSON.parse(rebuilt.stdout).missing, []);
+
+    rmSync(join(runDir, 'metrics.jsonl'));
+    const refused = cliSync(args);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /run switch-e4-s0 failed \(exit 2\)/);
+    assert.match(runLog(), /says it completed 120 steps, but its .*metrics\.jsonl is missing/);
+    assert.deepEqual(JSON.parse(refused.stdout).missing.map((m: { run: string }) => m.run), ['switch-e4-s0']);
+  });
+});
