@@ -228,8 +228,13 @@ describe('5–7. config files load the file named, however the command was start
   /** Runs `train --config <file> --notAKey=1`: a config that loads gets as far as the unknown override. */
   const loadThrough = (how: 'bin' | 'tsx', file: string) => {
     const args = ['train', '--config', join(dir, file), '--notAKey=1'];
-    const r = how === 'bin' ? spawnSync(process.execPath, ['bin/switchyard.mjs', ...args], { cwd: ROOT, encoding: 'utf8', env: childEnv() }) : cliSync(args);
-    assert.equal(r.status ?? (r as { code: number }).code, 2);
+    if (how === 'tsx') {
+      const r = cliSync(args);
+      assert.equal(r.code, 2, r.stderr);
+      return r.stderr;
+    }
+    const r = spawnSync(process.execPath, ['bin/switchyard.mjs', ...args], { cwd: ROOT, encoding: 'utf8', env: childEnv() });
+    assert.equal(r.status, 2, r.stderr);
     return r.stderr;
   };
 
@@ -422,5 +427,20 @@ describe('a sweep end to end (exp specialization --preset quick --seeds 0: one r
     assert.match(refused.stderr, /run switch-e4-s0 failed \(exit 2\)/);
     assert.match(runLog(), /says it completed 120 steps, but its .*metrics\.jsonl is missing/);
     assert.deepEqual(JSON.parse(refused.stdout).missing.map((m: { run: string }) => m.run), ['switch-e4-s0']);
+  });
+});
+
+describe('exp --seeds with --emit slurm', () => {
+  test('seeds added to an emitted sweep keep its task indices; the array grows to hold them', () => {
+    const out = join(tmp('emitseeds'), 'sweep');
+    const first = cliSync(['exp', 'specialization', '--emit', 'slurm', '--out', out, '--seeds', '0']);
+    assert.equal(first.code, 0, first.stderr);
+    const ids = () => readSweep(out).runs.map((r) => r.id);
+    assert.deepEqual(ids(), ['switch-e4-s0']);
+    const more = cliSync(['exp', 'specialization', '--emit', 'slurm', '--out', out, '--seeds', '2,1']);
+    assert.equal(more.code, 0, more.stderr);
+    assert.deepEqual(ids(), ['switch-e4-s0', 'switch-e4-s2', 'switch-e4-s1']);
+    assert.match(readFileSync(join(out, 'submit.sbatch'), 'utf8'), /--array=0-2%3/, 'every run of the folder runs at once by default');
+    assert.equal(JSON.parse(more.stdout).runs, 3);
   });
 });

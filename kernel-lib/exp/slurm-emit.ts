@@ -57,6 +57,7 @@ export function emitSlurmSweep(exp: Experiment, preset: PresetDef, o: SlurmEmitO
   checkSbatchPath(dir, o.out !== undefined ? '--out' : 'sweep folder');
   const { sweep, existed } = claimSweepFolder(dir, fresh, o.out !== undefined ? '--out folder' : '--id', { addRuns: o.seeds !== undefined });
   if (existed) checkSweepBackend(dir, sweep, backend);
+  if (o.maxRunning === undefined) options.maxRunning = sweep.runs.length; // all of them, including runs the folder held (--seeds)
   withFsError('create', join(dir, 'logs'), () => mkdirSync(join(dir, 'logs'), { recursive: true }));
   const submit = join(dir, 'submit.sbatch');
   const report = join(dir, 'report.sbatch');
