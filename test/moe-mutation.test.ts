@@ -140,3 +140,37 @@ describe('routers', () => {
     assert.equal((getRouter('top1')(x, w, opts({ capacityFactor: null })) as TokenChoiceRouting).capacity, 8);
   });
 });
+
+describe('router input jitter and bfloat16 router', () => {
+  // T = 64 tokens, D = E = 2, x[t] = [1, 0] + tiny, routerWeight = I: clean logits [1, 0]-ish;
+  // with multiplicative jitter u ~ U[1 − ε, 1 + ε] on x, logit 0 becomes u_t0.
+  const T = 64;
+  const x = tf.tensor2d(Array.from({ length: T }, () => [1, 0.25]), [T, 2]);
+  const w = tf.eye(2) as tf.Tensor2D;
+  const logit0 = async (o: Partial<RouteOptions>) => ((await routerProbs(x, w, opts({ numExperts: 2, ...o })).logits.array()) as number[][]).map((r) => r[0]);
+
+  test('no jitter in evaluation, nor with ε = 0: the logits are the clean ones', async () => {
+    assert.deepEqual(await logit0({ training: false, jitterEps: 0.5 }), new Array(T).fill(1));
+    assert.deepEqual(await logit0({ training: true, jitterEps: 0 }), new Array(T).fill(1));
+  });
+
+  test('training with ε = 0.5: each token\'s router input is scaled by its own factor in [0.5, 1.5], some below 1 and some above', async () => {
+    const u = await logit0({ training: true, jitterEps: 0.5, seed: 7 });
+    assert.ok(u.every((v) => v >= 0.5 && v <= 1.5), `${u}`);
+    assert.ok(u.some((v) => v < 0.9) && u.some((v) => v > 1.1), `factors ${u.slice(0, 8)}…`);
+    assert.ok(new Set(u).size > T / 2, 'the factors vary by token');
+    assert.deepEqual(await logit0({ training: true, jitterEps: 0.5, seed: 7 }), u, 'seeded: the same noise again');
+  });
+
+  test("routerDtype 'bfloat16': logits and probabilities are bfloat16 values (low 16 bits of float32 zero); float32 keeps them", async () => {
+    const xs = tf.tensor2d([[0.1234567, -0.7654321], [0.3141593, 0.2718282]], [2, 2]);
+    const ws = tf.tensor2d([[1.1, 0.3], [-0.2, 0.9]], [2, 2]);
+    const lowBits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer)).map((b) => b & 0xffff);
+    const bf = routerProbs(xs, ws, opts({ numExperts: 2, routerDtype: 'bfloat16' }));
+    assert.deepEqual(lowBits((await bf.logits.data()) as Float32Array), [0, 0, 0, 0]);
+    assert.deepEqual(lowBits((await bf.probs.data()) as Float32Array), [0, 0, 0, 0]);
+    const f32 = routerProbs(xs, ws, opts({ numExperts: 2 }));
+    assert.ok(lowBits((await f32.probs.data()) as Float32Array).some((b) => b !== 0), 'float32 probabilities are not rounded');
+    assert.ok(lowBits((await f32.logits.data()) as Float32Array).some((b) => b !== 0), 'float32 logits are not rounded');
+  });
+});
