@@ -293,3 +293,41 @@ test('readCase: the file name is the case name; unreadable and invalid files are
   writeFileSync(bad, JSON.stringify({ ...goodCase(), x: [] }));
   assert.throws(() => readCase(bad), { message: 'conformance case bad.json: x is empty' });
 });
+
+test('checkCase: an error exactly at the tolerance passes, just past it fails', () => {
+  // against an all-zero reference the error is the absolute norm: √((1e-4)²) = 1e-4 exactly
+  const e: CaseOutput = { ...expected(), y: [[0, 0], [0, 0]], droppedFraction: 0 };
+  delete e.grads;
+  const atTol = { ...structuredClone(e), y: [[1e-4, 0], [0, 0]], droppedFraction: 1e-5 };
+  assert.equal(relativeError(atTol.y, e.y), 1e-4);
+  assert.deepEqual(checkCase(atTol, e).failures, []);
+});
+
+test('parseCase: more answers refused (a NaN, a zero count is fine, a value too long to quote whole, a missing answer field without gradients)', () => {
+  const nan = goodCase();
+  nan.expected.droppedFraction = NaN;
+  assert.equal(errorOf(nan), P + 'expected.droppedFraction must be a finite number, got null');
+  const zero = goodCase();
+  zero.expected.expertCounts = [0, 4];
+  assert.deepEqual(parseCase(zero, 'z').expected!.expertCounts, [0, 4]);
+  const long = goodCase();
+  long.expected = 'x'.repeat(60);
+  assert.equal(errorOf(long), P + `'expected' must be an object with y, expertIndex, expertCounts, droppedFraction, balanceLoss, zLoss, grads, got "${'x'.repeat(39)}`);
+  const undef = goodCase();
+  undef.expected = undefined;
+  assert.equal(errorOf(undef), P + "'expected' must be an object with y, expertIndex, expertCounts, droppedFraction, balanceLoss, zLoss, grads, got undefined");
+  const longRow = goodCase();
+  longRow.x = [{ a: 'y'.repeat(60) }, [1, 2]];
+  assert.equal(errorOf(longRow), P + `x[0] must be an array (rank 2 expected for 'x'), got {"a":"${'y'.repeat(34)}`);
+  const noY = goodCase();
+  delete noY.cotangent;
+  delete noY.expected.grads;
+  delete noY.expected.y;
+  assert.equal(errorOf(noY), P + "missing field 'expected.y'");
+  const idxShape = goodCase();
+  idxShape.expected.expertIndex = [0];
+  assert.equal(errorOf(idxShape), P + 'expected.expertIndex has 1 entries, expected 2');
+  const noWeights = goodCase();
+  noWeights.routerWeight = 5;
+  assert.equal(errorOf(noWeights), P + "routerWeight must be an array (rank 2 expected for 'routerWeight'), got 5");
+});
