@@ -36,6 +36,7 @@ done
 echo "$cmd $idx $backend [$SWITCHYARD_BACKEND]" >> "${callLog}"
 [ "$cmd" = calibrate ] || { echo "not a calibration: $cmd" >&2; exit 9; }
 eval "fail=\\$FAKE_FAIL_$idx"
+if [ "$fail" = silent ]; then exit 4; fi
 if [ -n "$fail" ]; then echo "loading the corpus" >&2; echo "$fail" >&2; exit 3; fi
 eval "ms=\\$FAKE_MS_$idx"
 eval "timed=\\$FAKE_TIMED_$idx"
@@ -160,4 +161,12 @@ test('timeTrainSteps: the median of real training steps on synthetic batches, le
   await assert.rejects(timeTrainSteps(cfg, 0, 1), /repeats must be an integer ≥ 1, got 0/);
   await assert.rejects(timeTrainSteps(cfg, 1, -1), /warmup must be an integer ≥ 0, got -1/);
   assert.equal(tf.memory().numTensors, before, 'nothing left behind by a refused timing either');
+});
+
+test('budget: a calibration that fails silently says so with an empty reason; a budget past the step limit is refused', async () => {
+  await assert.rejects(plan(sweep(['a']), { 0: { ms: MIN, fail: 'silent' } }, 100, 1), { message: 'calibration of run 0 failed (exit 4): ' });
+  // 1e-4 ms a step: 10 minutes give ⌊600000/1.1/1e-4⌋ ≈ 5.45e9 steps, past MAX_STEPS = 1e9; 1 minute gives 5.45e8
+  await assert.rejects(plan(sweep(['a']), { 0: { ms: 1e-4 } }, 10, 1), /^Error: --budget 10 minutes would give every run 5,45\d,\d{3},\d{3} steps, more than a run may take \(1,000,000,000\); give a budget in minutes \(1 fit 10 steps per run\)$/);
+  const ok = await plan(sweep(['a']), { 0: { ms: 1e-4 } }, 1, 1);
+  assert.ok(ok.plan.steps > 5.4e8 && ok.plan.steps <= 1e9 && ok.plan.steps % 10 === 0, `${ok.plan.steps}`);
 });
