@@ -7,6 +7,7 @@ import { modelConfigOf } from '../kernel-lib/train/model-factory.ts';
 import type { LoadedRun, PresetName, SweepRun } from '../kernel-lib/exp/types.ts';
 import type { Series } from '../kernel-lib/exp/plots.ts';
 import { summarize, type Summary } from '../kernel-lib/exp/stats.ts';
+import type { Evidence } from '../kernel-lib/exp/claims.ts';
 import { PRESETS } from './presets.ts';
 
 /** Runs with a usable final result (completed). */
@@ -23,8 +24,8 @@ export function byGroup(runs: LoadedRun[]): Map<string, LoadedRun[]> {
 export const finalNlp = (r: LoadedRun) => r.final?.negLogPerplexity ?? NaN;
 
 /** The seeds of one group: one run per seed, for every seed of the preset. */
-export function seeded(preset: PresetName, group: string, labels: SweepRun['labels'], config: SweepRun['config']): SweepRun[] {
-  return PRESETS[preset].seeds.map((seed) => ({ id: `${group}-s${seed}`, group, seed, config, labels }));
+export function seeded(preset: PresetName, group: string, labels: SweepRun['labels'], config: SweepRun['config'], seeds: number[] = PRESETS[preset].seeds): SweepRun[] {
+  return seeds.map((seed) => ({ id: `${group}-s${seed}`, group, seed, config, labels }));
 }
 
 /**
@@ -141,3 +142,47 @@ export function pm(s: Summary, digits = 3): string {
 
 /** A number for a table cell (null when not finite). */
 export const num = (v: number, digits = 4): number | null => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
+
+/**
+ * A run's final quality for a claim: its final validation neg. log perplexity; a diverged run
+ * counts as the worst plausible model, one that predicts every word uniformly (−ln V), so it
+ * is never dropped from its arm.
+ */
+export function qualityOrUniform(r: LoadedRun): number {
+  if (r.status === 'diverged') return -Math.log(r.config.vocabSize);
+  return finalNlp(r);
+}
+
+/** Whether a run has an outcome a claim can use: completed, or diverged (counted, not dropped). */
+export const hasOutcome = (r: LoadedRun) => (r.status === 'completed' && !!r.final) || r.status === 'diverged';
+
+/**
+ * Per-seed values of two arms, paired by seed: only seeds where both arms have an outcome
+ * (a missing or failed run takes its pair out, and the report names it as missing).
+ */
+export function pairBySeed(a: LoadedRun[], b: LoadedRun[], f: (r: LoadedRun) => number): { a: number[]; b: number[]; seeds: number[] } {
+  const out = { a: [] as number[], b: [] as number[], seeds: [] as number[] };
+  for (const ra of a.filter(hasOutcome)) {
+    const rb = b.find((x) => x.seed === ra.seed && hasOutcome(x));
+    if (!rb) continue;
+    out.a.push(f(ra));
+    out.b.push(f(rb));
+    out.seeds.push(ra.seed);
+  }
+  return out;
+}
+
+/** Paired evidence for a claim rule: per-seed values of arms a and b, and what was measured in words. */
+export function pairedEvidence(a: LoadedRun[], b: LoadedRun[], f: (r: LoadedRun) => number, describe: (mean: { a: Summary; b: Summary }) => string): Evidence {
+  const p = pairBySeed(a, b, f);
+  return { kind: 'paired', ...p, measured: describe({ a: summarize(p.a), b: summarize(p.b) }) };
+}
+
+/** Whether the preset decides the paper's claims (false at quick: they say `not assessed`). */
+export const assessAt = (preset: PresetName): boolean => PRESETS[preset].assessesPaperClaims;
+
+/** Mean over a run's last quarter of training and its MoE layers of a per-layer metric. */
+export function lateMoe(r: LoadedRun, f: (m: LoadedRun['train'][number]['moe'][number]) => number): number {
+  const rows = r.train.slice(Math.floor(r.train.length * 0.75));
+  return summarize(rows.flatMap((t) => t.moe.map(f))).mean;
+}

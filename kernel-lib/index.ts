@@ -73,8 +73,14 @@ export { readSweep } from './exp/sweep-file.ts';
 export type { RunProgress, RunState } from './exp/runner.ts';
 export { PRESET_NAMES } from './exp/types.ts';
 export type { Analysis, Experiment, LoadedRun, PresetDef, PresetName, SweepDef, SweepFile, SweepRun } from './exp/types.ts';
-export { compare, normalizedMutualInformation, slopeOf, summarize, verdictGreater } from './exp/stats.ts';
-export type { Comparison, Summary } from './exp/stats.ts';
+export {
+  bootstrapCi, fisherExactGreater, holmAdjust, minimumDetectableEffect, normalizedMutualInformation, pairedTest, permutationPValue, slopeOf,
+  summarize, welchTest,
+} from './exp/stats.ts';
+export type { Alternative, Summary, TestOptions, TestResult } from './exp/stats.ts';
+export { studentTCdf, studentTQuantile } from './exp/distributions.ts';
+export { CLAIM_ALPHA, decideClaims, ruleText } from './exp/claims.ts';
+export type { ClaimRule, DecideOptions, Evidence } from './exp/claims.ts';
 export { barFigure, heatmapFigure, lineFigure } from './exp/plots.ts';
 export { readRoutingSnapshot, readRoutingTokens, routingSteps } from './train/routing-dump.ts';
 export type { RoutingSnapshot, RoutingTokens } from './train/routing-dump.ts';

@@ -187,19 +187,24 @@ function assertShowsReport(nb: string, experiment: string, results: string, fini
     assert.match(progress[0], new RegExp(`^${experiment}, preset quick: ${runsInSweep}/${runsInSweep} done`), `${nb}: the progress display did not end with every run done`);
   }
   for (const d of doc.devices) assert.ok(texts.includes(deviceText(d)), `${nb}: does not show the device the runs ran on (${deviceText(d)})`);
-  // The claims: a table with the paper's claims as its header, a row per claim, in the notebook and its export.
+  // The claims: the paper's claims in one table (a row each), implementation checks in another, in the notebook and its export.
+  const paperClaims = doc.claims.filter((c) => c.kind === 'paper');
+  const checkClaims = doc.claims.filter((c) => c.kind === 'check');
+  assert.ok(paperClaims.length >= 1, `${nb}: the report has no paper claim`);
   const claims = htmls.filter((h) => tableIdsIn(h).includes('claims'));
-  assert.equal(claims.length, 1, `${nb}: expected the claims table once, got ${claims.length}`);
+  assert.equal(claims.length, 1, `${nb}: expected the paper's claims table once, got ${claims.length}`);
   assert.match(claims[0], /<th[^>]*>paper&#39;s claim<\/th>/);
-  assert.equal([...claims[0].matchAll(/<tr>/g)].length, doc.claims.length + 1, `${nb}: the claims table does not have a row per claim`);
-  assert.ok(doc.claims.length >= 1, `${nb}: the report has no claims`);
+  assert.equal([...claims[0].matchAll(/<tr>/g)].length, paperClaims.length + 1, `${nb}: the claims table does not have a row per paper claim`);
+  const checks = htmls.filter((h) => tableIdsIn(h).includes('checks'));
+  assert.equal(checks.length, checkClaims.length ? 1 : 0, `${nb}: expected the checks table ${checkClaims.length ? 'once' : 'not at all'}, got ${checks.length}`);
+  if (checkClaims.length) assert.equal([...checks[0].matchAll(/<tr>/g)].length, checkClaims.length + 1, `${nb}: the checks table does not have a row per check`);
   // Every figure and table of the analysis (the sections after "What was run"), figures drawn in the export.
   const analysis = doc.sections.slice(1);
   const drawn = new Set(page.plots.filter((p) => p.drawn).map((p) => figureIdOf(p.id)));
   const missingFigures = analysis.flatMap((s) => s.figures.map((f) => f.id)).filter((id) => !drawn.has(id));
   assert.deepEqual(missingFigures, [], `${nb}: report figures not drawn in the export`);
   const shownTables = new Set(tableIdsIn(exportHtml));
-  const missingTables = ['claims', ...analysis.flatMap((s) => s.tables.map((x) => x.id))].filter((id) => !shownTables.has(id));
+  const missingTables = ['claims', ...(checkClaims.length ? ['checks'] : []), ...analysis.flatMap((s) => s.tables.map((x) => x.id))].filter((id) => !shownTables.has(id));
   assert.deepEqual(missingTables, [], `${nb}: report tables not in the export`);
 }
 

@@ -16,7 +16,15 @@ import { renderReportHtml } from '../kernel-lib/report/html.ts';
 import { writeReport } from '../kernel-lib/report/write.ts';
 import { reportFigure, reportTable } from '../kernel-lib/report/lookup.ts';
 import { figureHtml } from '../kernel-lib/display/plotly.ts';
-import type { ReportDoc } from '../kernel-lib/report/types.ts';
+import type { Claim, ReportDoc } from '../kernel-lib/report/types.ts';
+
+/** A claim with every field, defaults for what a test does not care about. */
+function claim(c: Partial<Claim> & Pick<Claim, 'id' | 'claim' | 'verdict'>): Claim {
+  return {
+    kind: 'paper', source: 'Switch §3', measured: 'measured', rule: 'paired t, one-sided', test: 'paired t',
+    n: 0, effect: null, ci95: null, pValue: null, pRaw: null, mde: null, ...c,
+  };
+}
 
 function sampleDoc(): ReportDoc {
   return {
@@ -32,9 +40,10 @@ function sampleDoc(): ReportDoc {
     ],
     versions: { switchyard: '0.1.0', tfjs: '4.22.0', node: 'v20' },
     claims: [
-      { claim: 'Switch beats dense at equal FLOPs (Switch §3, Fig. 4)', measured: '−0.12 ± 0.02 neg. log perplexity', verdict: 'yes', rule: 'difference beyond 2 standard errors' },
-      { claim: 'Capacity 1.0 is as good as 2.0', measured: '0.30 vs 0.31', verdict: 'no', rule: 'difference beyond 2 standard errors' },
-      { claim: 'z-loss stabilises training', measured: '1 seed', verdict: 'inconclusive', rule: 'needs 3 seeds' },
+      claim({ id: 'switch-beats-dense', claim: 'Switch beats dense at equal FLOPs', verdict: 'reproduced', effect: 0.12, ci95: [0.08, 0.16], pValue: 0.003, pRaw: 0.0015, mde: 0.04, n: 4 }),
+      claim({ id: 'cf-quality', claim: 'Capacity 1.0 is as good as 2.0', verdict: 'not reproduced', effect: -0.05, ci95: [-0.08, -0.02], pValue: 0.99, pRaw: 0.99, mde: 0.03, n: 4 }),
+      claim({ id: 'z-stable', claim: 'z-loss stabilises training', verdict: 'inconclusive', n: 2 }),
+      claim({ id: 'flops', kind: 'check', claim: 'Switch costs dense FLOPs plus its routers', verdict: 'pass', test: 'check' }),
     ],
     sections: [
       {
@@ -87,16 +96,19 @@ describe('report page', () => {
 
   test('claims table, device, versions, missing runs and escaped text', () => {
     const html = renderReportHtml(sampleDoc());
-    assert.match(html, /<th style="text-align:left">paper&#39;s claim<\/th>.*reproduced\?/s);
-    assert.match(html, /class="verdict verdict-yes" style="color:#1a7f37">yes</);
-    assert.match(html, /class="verdict verdict-no" style="color:#cf222e">no</);
+    assert.match(html, /<th style="text-align:left">paper&#39;s claim<\/th>.*verdict.*p \(Holm\)/s);
+    assert.match(html, /class="verdict verdict-reproduced" style="color:#1a7f37">reproduced</);
+    assert.match(html, /class="verdict verdict-not-reproduced" style="color:#cf222e">not reproduced</);
     assert.match(html, /class="verdict verdict-inconclusive" style="color:#9a6700">inconclusive</);
+    assert.match(html, /Implementation checks.*class="verdict verdict-pass" style="color:#1a7f37">pass</s);
+    assert.match(html, /0\.1200 \[0\.0800, 0\.1600\]/, 'effect with its interval');
     assert.match(html, /Ran on backend <b>wasm<\/b>, device <b>Test CPU ×2<\/b>/);
     assert.match(html, /switchyard 0\.1\.0 · tfjs 4\.22\.0/);
     assert.match(html, /<code>capacity-2\.0-seed1<\/code>: diverged at step 120/);
     assert.match(html, /<title>Capacity factor &#60;sweep&#62; &#38; friends<\/title>/);
     assert.match(html, /&#34;Quotes&#34; and &#60;tags&#62; stay text/);
-    assert.throws(() => renderReportHtml({ ...sampleDoc(), claims: [{ claim: 'c', measured: 'm', verdict: 'maybe' as 'yes', rule: 'r' }] }), /verdict 'maybe'/);
+    assert.throws(() => renderReportHtml({ ...sampleDoc(), claims: [claim({ id: 'c', claim: 'c', verdict: 'maybe' as 'reproduced' })] }), /claim 'c': verdict 'maybe' is not one of reproduced/);
+    assert.throws(() => renderReportHtml({ ...sampleDoc(), claims: [claim({ id: 'c', claim: 'c', kind: 'check', verdict: 'reproduced' })] }), /a check claim/, 'a check cannot be called reproduced');
   });
 
   test('writeReport: page, document, plotly JSON and CSV, no temporary files left', () => {
@@ -104,12 +116,15 @@ describe('report page', () => {
     const w = writeReport(out, sampleDoc());
     assert.deepEqual(readdirSync(out).sort(), ['figures', 'report.html', 'report.json', 'tables']);
     assert.deepEqual(readdirSync(join(out, 'figures')).sort(), ['heat.json', 'loads.json', 'loss.json']);
-    assert.deepEqual(readdirSync(join(out, 'tables')).sort(), ['claims.csv', 'runs.csv']);
+    assert.deepEqual(readdirSync(join(out, 'tables')).sort(), ['checks.csv', 'claims.csv', 'runs.csv']);
     const loss = JSON.parse(readFileSync(join(out, 'figures', 'loss.json'), 'utf8'));
     assert.equal(loss.data.length, 2);
     assert.deepEqual(loss.layout.title, { text: 'Loss' });
     assert.equal(readFileSync(join(out, 'tables', 'runs.csv'), 'utf8'), 'run,loss,note\r\na,1.23456789,"x, ""y"""\r\nb,,"line\nbreak"\r\n');
-    assert.match(readFileSync(join(out, 'tables', 'claims.csv'), 'utf8'), /^paper's claim,measured here,reproduced\?,rule\r\n/);
+    const claimsCsv = readFileSync(join(out, 'tables', 'claims.csv'), 'utf8').split('\r\n');
+    assert.equal(claimsCsv[0], "paper's claim,source,measured here,verdict,effect [95% CI],p (Holm),min. detectable effect,n,test,rule (fixed before the runs)");
+    assert.equal(claimsCsv.length - 2, 3, 'three paper claims (and a final line ending)');
+    assert.match(readFileSync(join(out, 'tables', 'checks.csv'), 'utf8'), /^check,source,measured here,verdict,rule\r\nSwitch costs dense FLOPs plus its routers,/);
     assert.deepEqual(JSON.parse(readFileSync(w.json, 'utf8')), sampleDoc());
     assert.equal(readFileSync(w.html, 'utf8'), renderReportHtml(sampleDoc()));
   });
@@ -123,7 +138,7 @@ describe('report page', () => {
     assert.throws(() => writeReport(join(dir, 'bad2'), dup), /table id 'runs' is used twice/);
     const claims = sampleDoc();
     claims.sections[1].tables.push({ id: 'claims', title: 'x', columns: [], rows: [] });
-    assert.throws(() => writeReport(join(dir, 'bad3'), claims), /'claims' is used twice \(claims is the claims table\)/);
+    assert.throws(() => writeReport(join(dir, 'bad3'), claims), /'claims' is used twice \(claims is the paper's claims table\)/);
   });
 
   test('reportFigure and reportTable find a figure or table by id, and name what exists when one is missing', () => {

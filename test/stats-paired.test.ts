@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { studentTCdf, studentTQuantile } from '../kernel-lib/exp/distributions.ts';
 import { bootstrapCi, holmAdjust, minimumDetectableEffect, pairedTest, welchTest, type Alternative } from '../kernel-lib/exp/stats.ts';
 
@@ -49,7 +51,6 @@ test("Holm's adjustment agrees with its definition (the Python script's own impl
 });
 
 test('the fixture is what scipy gives today (regenerated when python3-scipy is present)', (t) => {
-  let regenerated: string;
   try {
     execFileSync('/usr/bin/python3', ['-c', 'import scipy'], { stdio: 'ignore' });
   } catch {
@@ -58,8 +59,9 @@ test('the fixture is what scipy gives today (regenerated when python3-scipy is p
     return;
   }
   const before = readFileSync(FIXTURE, 'utf8');
-  execFileSync('/usr/bin/python3', ['test/fixtures/stats/scipy-reference.py']);
-  regenerated = readFileSync(FIXTURE, 'utf8');
+  const fresh = join(mkdtempSync(join(tmpdir(), 'switchyard-scipy-')), 'scipy-reference.json');
+  execFileSync('/usr/bin/python3', ['test/fixtures/stats/scipy-reference.py', fresh]);
+  const regenerated = readFileSync(fresh, 'utf8');
   assert.equal(JSON.parse(regenerated).tests.length, JSON.parse(before).tests.length);
   const a = JSON.parse(before).tests as RefTest[];
   const b = JSON.parse(regenerated).tests as RefTest[];

@@ -6,6 +6,7 @@
 import { EXPERIMENTS, runExperiment } from '../../experiments/index.ts';
 import { backendFromEnv, describeDevice, useBackend } from '../backend/index.ts';
 import { sweepProgressDisplay } from '../display/sweep.ts';
+import { verdictCounts } from '../report/claims.ts';
 import { log } from './common.ts';
 import { stopOnSignals } from './signals.ts';
 
@@ -13,7 +14,7 @@ export async function startCommand(o: Record<string, unknown>): Promise<number> 
   const device = await useBackend((o.backend as string | undefined) ?? backendFromEnv());
   const say = (s = '') => process.stdout.write(s + '\n');
   say(`Switchyard: the Switch Transformer paper's experiments at the 'quick' preset, on ${describeDevice(device)}.`);
-  say('quick is a tiny model trained for seconds: it shows every experiment end to end, not the paper\'s effects.\n');
+  say('quick is a tiny model trained for seconds: it shows every experiment end to end, not the paper\'s effects. Its paper claims say "not assessed" (with the effect they could have detected); its implementation checks run.\n');
   const stop = stopOnSignals('the experiments');
   const done: { name: string; report: string; verdicts: string }[] = [];
   let failedRuns = 0;
@@ -22,8 +23,7 @@ export async function startCommand(o: Record<string, unknown>): Promise<number> 
       const t0 = Date.now();
       const r = await runExperiment(exp.name, { preset: 'quick', backend: device.backend, onUpdate: sweepProgressDisplay(exp.name).update, signal: stop.signal });
       if (r.outcome.interrupted) return stop.exitCode() ?? 130;
-      const count = (v: string) => r.doc.claims.filter((c) => c.verdict === v).length;
-      const verdicts = `${r.doc.claims.length} claims: ${count('yes')} reproduced, ${count('no')} not, ${count('inconclusive')} inconclusive`;
+      const verdicts = verdictCounts(r.doc.claims);
       done.push({ name: exp.name, report: r.written.html, verdicts });
       failedRuns += r.outcome.failed.length;
       for (const f of r.outcome.failed) log(`run ${f.id} failed (exit ${f.code}); see ${r.dir}/logs/${f.id}.log`);

@@ -219,3 +219,12 @@ export class BatchStream {
 export function fixedBatches(split: SplitData, options: BatchOptions, n: number): Batch[] {
   return new BatchStream(split, options).take(n);
 }
+
+/**
+ * One epoch of a split's stream: every window but the W mod B leftovers, each once (for final
+ * evaluations on the whole validation split).
+ */
+export function wholeSplitBatches(split: SplitData, options: BatchOptions): Batch[] {
+  const stream = new BatchStream(split, options);
+  return stream.take(stream.batchesPerEpoch);
+}

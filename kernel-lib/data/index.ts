@@ -12,7 +12,7 @@ export { EOS, PAD, SPECIAL_TOKENS, UNK, Vocab, validateVocabSize } from './vocab
 export type { VocabJson, VocabOptions } from './vocab.ts';
 export { CORPUS_FORMAT_VERSION, DEFAULT_CACHE_DIR, loadCorpus, resolveCorpusOptions } from './corpus.ts';
 export type { CacheInfo, Corpus, CorpusOptions, CorpusStats, ResolvedCorpusOptions, SplitData, SplitStats } from './corpus.ts';
-export { BatchStream, fixedBatches } from './batches.ts';
+export { BatchStream, fixedBatches, wholeSplitBatches } from './batches.ts';
 export { parseTextDocuments, readTextDocuments, tokenize, UNTAGGED } from './text.ts';
 export type { Batch, BatchOptions, BatchState } from './batches.ts';
 export { readArrayBundle, writeArrayBundle } from './cache.ts';

@@ -4,7 +4,7 @@
  * Outside a notebook, progress prints compact lines to stderr and the rest prints text.
  */
 import type { RunProgress } from '../exp/runner.ts';
-import { claimsTable, VERDICT_COLOURS } from '../report/claims.ts';
+import { checksTable, paperClaimsTable, VERDICT_COLOURS, VERDICT_COLUMN } from '../report/claims.ts';
 import type { Cell, Claim, ReportDoc, Verdict } from '../report/types.ts';
 import { log } from '../util/log.ts';
 import { escapeHtml } from './html.ts';
@@ -52,11 +52,14 @@ export function sweepProgressDisplay(title: string): SweepProgressDisplay {
   };
 }
 
-/** Shows the claims table, verdicts coloured (green yes, red no, amber inconclusive). */
+/** Shows the paper's claims and the implementation checks as two tables, verdicts coloured. */
 export function showClaims(claims: Claim[]): void {
-  const t = claimsTable(claims);
-  const cell = (v: Cell, column: string) => (column === 'reproduced?' ? `<b style="color:${VERDICT_COLOURS[v as Verdict]}">${escapeHtml(String(v))}</b>` : undefined);
-  sendDisplay({ 'text/html': tableHtml(t, cell), 'text/plain': tableText(t) });
+  const cell = (v: Cell, column: string) => (column === VERDICT_COLUMN ? `<b style="color:${VERDICT_COLOURS[v as Verdict]}">${escapeHtml(String(v))}</b>` : undefined);
+  for (const t of [paperClaimsTable(claims), checksTable(claims)]) {
+    if (t.rows.length === 0) continue;
+    const caption = t.caption ? `<p><i>${escapeHtml(t.caption)}</i></p>` : '';
+    sendDisplay({ 'text/html': tableHtml(t, cell) + caption, 'text/plain': tableText(t) });
+  }
 }
 
 /** Shows a whole report: devices, claims, then every section's text, figures and tables, and the missing runs. */

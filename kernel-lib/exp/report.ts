@@ -12,6 +12,7 @@ import type { ReportDoc, ReportSection } from '../report/types.ts';
 import { writeReport, type WrittenReport } from '../report/write.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
+import { decideClaims } from './claims.ts';
 import { loadRuns, unfinished } from './records.ts';
 import { readSweep } from './sweep-file.ts';
 import type { Experiment, LoadedRun, SweepFile } from './types.ts';
@@ -61,6 +62,11 @@ export async function buildReport(exp: Experiment, dir: string): Promise<BuiltRe
   const missing = unfinished(runs);
   for (const m of missing) log(`report: run ${m.run} has no final result (${m.reason})`);
   const analysis = await exp.analyze(runs, { dir, sweep });
+  // The rules saved with the sweep (fixed before its runs); a sweep made before rules were saved uses the definition's.
+  const def = sweep.claims ? null : exp.sweep(sweep.preset);
+  const rules = sweep.claims ?? def?.claims ?? [];
+  const assess = sweep.assessPaperClaims ?? def?.assessPaperClaims ?? true;
+  const claims = decideClaims(rules, analysis.evidence, { assess, notAssessedWhy: `the '${sweep.preset}' preset trains a tiny model for seconds, far too small for the paper's effects` });
   const doc: ReportDoc = {
     title: exp.title,
     experiment: exp.name,
@@ -68,7 +74,7 @@ export async function buildReport(exp: Experiment, dir: string): Promise<BuiltRe
     generated: new Date().toISOString(),
     devices: devicesOf(runs),
     versions: { switchyard: '0.1.0', tfjs: tf.version_core, node: process.version },
-    claims: analysis.claims,
+    claims,
     sections: [sweepSection(exp, sweep, runs), ...analysis.sections],
     missing,
   };

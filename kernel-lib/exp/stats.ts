@@ -1,6 +1,8 @@
 /**
- * Small statistics for deciding claims from a few seeds: means with standard errors, a Welch
- * comparison of two groups, and information-theoretic measures of expert specialisation.
+ * Statistics for deciding claims from a few seeds: means with standard errors, paired Student's
+ * t and Welch tests (with non-inferiority margins), Holm's adjustment, the minimum detectable
+ * effect, bootstrap and permutation p-values, the Fisher exact test for divergence counts, and
+ * information-theoretic measures of expert specialisation.
  */
 
 import { studentTCdf, studentTQuantile } from './distributions.ts';
@@ -14,58 +16,23 @@ export interface Summary {
   se: number;
   min: number;
   max: number;
+  /**
+   * Values left out because they were not finite (NaN, ±∞). A summary for plots and tables; a
+   * claim never summarises a diverged run away: it counts as the worst outcome (claims.ts).
+   */
+  nonFinite: number;
 }
 
+/** Mean, spread and range of the finite values (the others are counted in `nonFinite`). */
 export function summarize(values: number[]): Summary {
   const xs = values.filter((v) => Number.isFinite(v));
   const n = xs.length;
-  if (n === 0) return { n: 0, mean: NaN, sd: NaN, se: NaN, min: NaN, max: NaN };
+  const nonFinite = values.length - n;
+  if (n === 0) return { n: 0, mean: NaN, sd: NaN, se: NaN, min: NaN, max: NaN, nonFinite };
   const mean = xs.reduce((a, b) => a + b, 0) / n;
   const sd = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
-  return { n, mean, sd, se: sd / Math.sqrt(n), min: Math.min(...xs), max: Math.max(...xs) };
+  return { n, mean, sd, se: sd / Math.sqrt(n), min: Math.min(...xs), max: Math.max(...xs), nonFinite };
 }
-
-/** `mean ± se (n = …)`, or the single value when there is one seed. */
-export function fmtSummary(s: Summary, digits = 3): string {
-  if (s.n === 0) return 'no data';
-  if (s.n === 1) return `${s.mean.toFixed(digits)} (1 seed)`;
-  return `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)} (n = ${s.n})`;
-}
-
-export interface Comparison {
-  /** mean(a) − mean(b). */
-  diff: number;
-  /** Standard error of the difference (Welch); NaN when either group has fewer than 2 values. */
-  se: number;
-  /** diff / se. */
-  z: number;
-  a: Summary;
-  b: Summary;
-}
-
-/** Compares two groups of per-seed values (Welch: unequal variances). */
-export function compare(a: number[], b: number[]): Comparison {
-  const sa = summarize(a);
-  const sb = summarize(b);
-  const se = Math.sqrt(sa.se ** 2 + sb.se ** 2);
-  const diff = sa.mean - sb.mean;
-  return { diff, se, z: diff / se, a: sa, b: sb };
-}
-
-/**
- * The verdict on "a is larger than b": `yes` when the difference exceeds `k` standard errors,
- * `no` when it is below −k standard errors, `inconclusive` when it is within, or when either
- * group has a single seed (its spread is unknown).
- */
-export function verdictGreater(c: Comparison, k = 2): 'yes' | 'no' | 'inconclusive' {
-  if (c.a.n < 2 || c.b.n < 2) return 'inconclusive';
-  if (c.diff > k * c.se) return 'yes';
-  if (c.diff < -k * c.se) return 'no';
-  return 'inconclusive';
-}
-
-/** The rule text shown beside a verdict from {@link verdictGreater}. */
-export const GREATER_RULE = 'yes if the mean difference exceeds 2 standard errors (Welch), no if it is below −2 standard errors, inconclusive otherwise or with one seed';
 
 /** Shannon entropy (nats) of a distribution given by counts. */
 export function entropy(counts: ArrayLike<number>): number {
@@ -306,4 +273,16 @@ export function bootstrapCi<T>(perSeed: T[], stat: (sample: T[]) => number, o: {
   stats.sort((x, y) => x - y);
   const at = (q: number) => stats[Math.min(stats.length - 1, Math.max(0, Math.floor(q * stats.length)))];
   return [at((1 - level) / 2), at(1 - (1 - level) / 2)];
+}
+
+/**
+ * Permutation p-value of an observed statistic against `n` draws under the null (each draw one
+ * shuffle): (1 + #{draws ≥ observed}) / (1 + n), which is exact and never 0; the smallest it
+ * can be is 1 / (1 + n), so n must be at least 1/α − 1 for a test at level α.
+ */
+export function permutationPValue(observed: number, draw: (i: number) => number, n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`permutationPValue: shuffles must be a whole number ≥ 1, got ${n}`);
+  let atLeast = 0;
+  for (let i = 0; i < n; i++) if (draw(i) >= observed) atLeast++;
+  return (1 + atLeast) / (1 + n);
 }

@@ -10,6 +10,7 @@
  * Run configs keep `outDir: 'runs'`, relative to the sweep folder, so the folder can move (or
  * be mounted elsewhere on a cluster node) and still resume.
  */
+import { checkClaimRules, type ClaimRule } from './claims.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -66,11 +67,14 @@ export function resolveSweep(exp: Experiment, preset: PresetName, o: ResolveOpti
   const runs = resolveRuns(def.runs);
   const budgetMinutes = o.budgetMinutes ?? null;
   // The step count is part of the definition unless a budget sets it (then the budget is).
-  const key = definitionKey(exp.name, preset, budgetMinutes !== null ? `budget ${budgetMinutes} min` : `${def.steps ?? o.steps} steps`, runs);
+  const claims = def.claims ?? [];
+  checkClaimRules(claims);
+  // The claim rules are part of the definition: a rule cannot change once runs exist.
+  const key = definitionKey(exp.name, preset, budgetMinutes !== null ? `budget ${budgetMinutes} min` : `${def.steps ?? o.steps} steps`, runs, claims, def.assessPaperClaims ?? true);
   const steps = def.steps ?? o.steps;
   const sweep: SweepFile = {
     format: 'switchyard-sweep-1', experiment: exp.name, preset, key, created: new Date().toISOString(), budgetMinutes,
-    steps, stepsFrom: { kind: 'preset' }, schedule: o.schedule, snapshots: def.snapshots ?? 0, runs,
+    steps, stepsFrom: { kind: 'preset' }, schedule: o.schedule, snapshots: def.snapshots ?? 0, runs, claims, assessPaperClaims: def.assessPaperClaims ?? true,
   };
   return withSteps(o.seeds ? { ...sweep, runs: resolveRuns(withSeeds(exp.name, def.runs, o.seeds)) } : sweep, steps);
 }
@@ -100,9 +104,9 @@ export function withSteps(sweep: SweepFile, steps: number): SweepFile {
 }
 
 /** Hash of what defines the comparison: every run's config and labels (without place or backend), and its length (steps, or the budget that sets them). */
-export function definitionKey(experiment: string, preset: string, length: string, runs: ResolvedRun[]): string {
+export function definitionKey(experiment: string, preset: string, length: string, runs: ResolvedRun[], claims: ClaimRule[] = [], assess = true): string {
   const strip = (c: TrainConfig) => Object.fromEntries(Object.entries(c).filter(([k]) => !['steps', 'outDir', 'backend', 'progress', 'evalEvery', 'checkpointEvery', 'routingEvery'].includes(k)));
-  const text = JSON.stringify({ experiment, preset, length, runs: runs.map((r) => ({ id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: strip(r.config) })) });
+  const text = JSON.stringify({ experiment, preset, length, runs: runs.map((r) => ({ id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: strip(r.config) })), claims, assess });
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 

@@ -4,7 +4,8 @@
  * experiment objects (experiments/<name>/).
  */
 import type { DeviceInfo } from '../backend/device.ts';
-import type { ReportSection, Claim, Table } from '../report/types.ts';
+import type { ReportSection, Table } from '../report/types.ts';
+import type { ClaimRule, Evidence } from './claims.ts';
 import type { EvalMetrics, StepMetrics } from '../train/trainer.ts';
 import type { TrainConfig } from '../train/config.ts';
 
@@ -27,6 +28,12 @@ export interface PresetDef {
   seeds: number[];
   /** Measured (or, where stated, estimated) minutes per experiment, for the README and `exp --list`. */
   minutes: string;
+  /**
+   * Whether the paper's claims are decided at this preset. false where the model is far too
+   * small for the paper's effects: they say `not assessed`, with the effect the runs could have
+   * detected; implementation checks run at every preset.
+   */
+  assessesPaperClaims: boolean;
 }
 
 /** One run of a sweep, before resolution. */
@@ -50,6 +57,10 @@ export interface SweepDef {
   snapshots?: number;
   /** Steps of every run when no `--budget` sets them (default: the preset's); sized so the sweep fits the preset's time. */
   steps?: number;
+  /** The claims and their decision rules, fixed here before any run (claims.ts). */
+  claims?: ClaimRule[];
+  /** Whether the paper's claims are decided (the preset's `assessesPaperClaims`); checks always are. */
+  assessPaperClaims?: boolean;
 }
 
 /** How a step count turns into the step-dependent settings of every run. */
@@ -82,6 +93,9 @@ export interface SweepFile {
   schedule: Schedule;
   snapshots: number;
   runs: ResolvedRun[];
+  /** The claim rules of the definition (absent in sweeps made before rules were part of it). */
+  claims?: ClaimRule[];
+  assessPaperClaims?: boolean;
 }
 
 /** One run as the analysis sees it: labels, config, metrics and how it ended. */
@@ -106,7 +120,8 @@ export interface LoadedRun {
 
 /** What an analysis returns: the report's claims and sections, and the rows of summary.csv. */
 export interface Analysis {
-  claims: Claim[];
+  /** What was measured for each claim rule of the sweep, by rule id (claims.ts decides the verdicts). */
+  evidence: Record<string, Evidence>;
   sections: ReportSection[];
   /** One row per run or group; the columns the experiment chooses. */
   summary: Table;

@@ -40,6 +40,8 @@ export interface RoutingMetrics {
   droppedFraction: tf.Scalar;
   /** Mean router entropy (nats). */
   entropy: tf.Scalar;
+  /** Mean largest router probability (the top-1 gate): 1/E at uniform. */
+  meanTopProb: tf.Scalar;
   /** E·Σ f_e·P_e without coefficient (Switch eq. 4). */
   balanceLoss: tf.Scalar;
   /** mean logsumexp² without coefficient (ST-MoE). */
@@ -142,6 +144,7 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
       countsKept: routing.countsKept,
       droppedFraction,
       entropy: routing.entropy,
+      meanTopProb: routing.meanTopProb,
       balanceLoss: routing.balanceLoss,
       zLoss: routing.zLoss,
       expertIndex: opts.returnExpertIndex ? routing.top1 : undefined,

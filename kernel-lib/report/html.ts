@@ -5,7 +5,7 @@
  * still missing.
  */
 import type { Cell, ReportDoc } from './types.ts';
-import { claimsTable, VERDICT_COLOURS } from './claims.ts';
+import { checksTable, paperClaimsTable, VERDICT_COLOURS, VERDICT_COLUMN } from './claims.ts';
 import { deviceHtml } from '../display/device.ts';
 import { escapeHtml } from '../display/html.ts';
 import { figureHtml, plotlyLoaderHtml } from '../display/plotly.ts';
@@ -29,8 +29,14 @@ table.dataframe thead th { background: #f6f8fa; } .switchyard-caption { color: #
 export function renderReportHtml(doc: ReportDoc): string {
   let figureCount = 0;
   const verdictCell = (v: Cell, column: string) =>
-    column === 'reproduced?' ? `<span class="verdict verdict-${escapeHtml(String(v))}" style="color:${VERDICT_COLOURS[v as Verdict]}">${escapeHtml(String(v))}</span>` : undefined;
-  const claims = doc.claims.length ? tableHtml(claimsTable(doc.claims), verdictCell) : '<p>No claims were evaluated.</p>';
+    column === VERDICT_COLUMN ? `<span class="verdict verdict-${escapeHtml(String(v).replace(/ /g, '-'))}" style="color:${VERDICT_COLOURS[v as Verdict]}">${escapeHtml(String(v))}</span>` : undefined;
+  const paper = paperClaimsTable(doc.claims);
+  const checks = checksTable(doc.claims);
+  const claims = [
+    paper.rows.length ? tableHtml(paper, verdictCell) : '<p>No paper claim was evaluated.</p>',
+    `<p class="switchyard-caption">${escapeHtml(paper.caption ?? '')}</p>`,
+    checks.rows.length ? tableHtml(checks, verdictCell) : '<p>No implementation check was evaluated.</p>',
+  ].join('\n');
   const devices = doc.devices.length ? doc.devices.map(deviceHtml).join('\n') : '<p>No device recorded (no finished run).</p>';
   const versions = Object.entries(doc.versions).map(([k, v]) => `${escapeHtml(k)} ${escapeHtml(v)}`).join(' · ');
   const sections = doc.sections
@@ -57,7 +63,7 @@ ${plotlyLoaderHtml()}
 <body>
 <h1>${escapeHtml(doc.title)}</h1>
 <p class="meta">Experiment <b>${escapeHtml(doc.experiment)}</b>, preset <b>${escapeHtml(doc.preset)}</b>; built ${escapeHtml(doc.generated)}.</p>
-<h2>Claims</h2>
+<h2>Claims and checks</h2>
 ${claims}
 <h2>Device and versions</h2>
 ${devices}

@@ -31,18 +31,43 @@ export interface Table {
   caption?: string;
 }
 
-/** Whether a claim was reproduced, decided from the numbers (never written in advance). */
-export type Verdict = 'yes' | 'no' | 'inconclusive';
+/** A paper claim's verdict, decided from the numbers by a rule fixed before the runs. */
+export type PaperVerdict = 'reproduced' | 'not reproduced' | 'inconclusive' | 'not assessed';
+/** An implementation check's verdict (true by construction when the code is right). */
+export type CheckVerdict = 'pass' | 'fail';
+export type Verdict = PaperVerdict | CheckVerdict;
 
-/** One row of the claims table. */
+/**
+ * One claim of a report. `paper`: an empirical claim of the paper, which can fail; `check`: a
+ * property true by construction (e.g. a lower capacity factor drops more), an implementation
+ * check, never counted as a reproduction.
+ */
 export interface Claim {
-  /** The paper's claim, with its source (`Switch §3.1, Fig. 4`). */
+  /** Stable id within the experiment (`switch-beats-dense`). */
+  id: string;
+  kind: 'paper' | 'check';
+  /** The claim, in the paper's words where it has them. */
   claim: string;
-  /** What was measured here, with the spread across seeds where there are several. */
+  /** Where the paper makes it (`Switch §3.1, Fig. 4`). */
+  source: string;
+  /** What was measured here, with its interval. */
   measured: string;
   verdict: Verdict;
-  /** Why this verdict: the rule applied to the numbers (e.g. difference beyond 2 standard errors). */
+  /** The decision rule, fixed in the sweep definition before the runs. */
   rule: string;
+  /** The test (`paired t, one-sided (a > b)`, `Fisher exact`, …). */
+  test: string;
+  /** Seeds (pairs) the test used. */
+  n: number;
+  /** The effect in the claim's units (a − b), or null when not a two-arm comparison. */
+  effect: number | null;
+  ci95: [number, number] | null;
+  /** p-value of the claim's hypothesis, Holm-adjusted over the experiment's paper claims. */
+  pValue: number | null;
+  /** Unadjusted p-value. */
+  pRaw: number | null;
+  /** Minimum detectable effect at 80% power from the measured paired spread and n (same units as effect). */
+  mde: number | null;
 }
 
 export interface ReportSection {

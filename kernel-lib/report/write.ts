@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { plotlySpec } from '../display/plotly.ts';
-import { claimsTable } from './claims.ts';
+import { checksTable, paperClaimsTable } from './claims.ts';
 import { tableCsv } from './csv.ts';
 import { renderReportHtml } from './html.ts';
 import type { ReportDoc } from './types.ts';
@@ -24,11 +24,11 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Throws naming the id when a figure or table id is not file-name-safe or is used twice. */
 function checkIds(doc: ReportDoc): void {
   for (const kind of ['figure', 'table'] as const) {
-    const seen = new Set<string>(kind === 'table' ? ['claims'] : []);
+    const seen = new Set<string>(kind === 'table' ? ['claims', 'checks'] : []);
     for (const s of doc.sections) {
       for (const { id } of kind === 'figure' ? s.figures : s.tables) {
         if (!SAFE_ID.test(id)) throw new Error(`report '${doc.experiment}': ${kind} id '${id}' is not file-name-safe (letters, digits, . _ -)`);
-        if (seen.has(id)) throw new Error(`report '${doc.experiment}': ${kind} id '${id}' is used twice${id === 'claims' ? ' (claims is the claims table)' : ''}`);
+        if (seen.has(id)) throw new Error(`report '${doc.experiment}': ${kind} id '${id}' is used twice${id === 'claims' || id === 'checks' ? ` (${id} is the ${id === 'claims' ? "paper's claims" : 'implementation checks'} table)` : ''}`);
         seen.add(id);
       }
     }
@@ -50,9 +50,11 @@ export function writeReport(dir: string, doc: ReportDoc): WrittenReport {
       out.tables.push(path);
     }
   }
-  const claimsPath = join(dir, 'tables', 'claims.csv');
-  writeFileAtomic(claimsPath, tableCsv(claimsTable(doc.claims)));
-  out.tables.push(claimsPath);
+  for (const t of [paperClaimsTable(doc.claims), checksTable(doc.claims)]) {
+    const path = join(dir, 'tables', `${t.id}.csv`);
+    writeFileAtomic(path, tableCsv(t));
+    out.tables.push(path);
+  }
   writeJsonAtomic(out.json, doc);
   writeFileAtomic(out.html, renderReportHtml(doc));
   return out;

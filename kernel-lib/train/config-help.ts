@@ -48,6 +48,7 @@ export const TRAIN_CONFIG_HELP: Record<keyof TrainConfig, string> = {
   logEvery: 'read metrics back from the device every this many steps',
   evalEvery: 'evaluate every this many steps (0 = only at the end)',
   evalBatches: 'validation batches per evaluation (a fixed set)',
+  finalEvalBatches: 'validation batches of the final evaluation; 0 = the whole validation split',
   checkpointEvery: 'checkpoint every this many steps (0 = only at the end and when stopped)',
   routingEvery: 'routing snapshot of a fixed validation sample (experts, drops per token) at step 0, every this many steps and at the end; 0 = never',
   routingBatches: 'validation batches in the routing sample',

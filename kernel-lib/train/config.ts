@@ -67,6 +67,8 @@ export interface TrainConfig extends ModelFields {
   evalEvery: number;
   /** Validation batches per evaluation (a fixed set, the same every time). */
   evalBatches: number;
+  /** Validation batches of the final evaluation; 0 = the whole validation split (one epoch of its windows). */
+  finalEvalBatches: number;
   /** Checkpoint every this many steps (0 = only at the end). */
   checkpointEvery: number;
   /** Write a routing snapshot of a fixed validation sample at step 0, every this many steps and at the end (0 = never); see routing-dump.ts. */
@@ -102,6 +104,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   logEvery: 10,
   evalEvery: 200,
   evalBatches: 8,
+  finalEvalBatches: 0,
   checkpointEvery: 200,
   routingEvery: 0,
   routingBatches: 8,
@@ -122,7 +125,7 @@ const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
 };
 const INTEGER = new Set<keyof TrainConfig>([
   'seed', 'vocabSize', 'splitSeed', 'seqLen', 'batchSize', 'dModel', 'numHeads', 'numLayers', 'dFf', 'sparseEvery',
-  'numExperts', 'k', 'expertDff', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'checkpointEvery', 'routingEvery', 'routingBatches',
+  'numExperts', 'k', 'expertDff', 'steps', 'warmupSteps', 'logEvery', 'evalEvery', 'evalBatches', 'finalEvalBatches', 'checkpointEvery', 'routingEvery', 'routingBatches',
 ]);
 
 /** The most steps a run may take: more is a typo (1e30) that would train for ever. */

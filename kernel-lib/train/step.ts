@@ -3,7 +3,7 @@
  * update. Returns a small metrics vector that stays on the device (read back in batches).
  *
  * Vector layout: [loss, gradNorm, finite, crossEntropy, balanceΣ, zΣ, then per MoE layer:
- * droppedFraction, entropy, balance, z, countsBefore[E], countsKept[E]].
+ * droppedFraction, entropy, balance, z, meanTopProb, countsBefore[E], countsKept[E]].
  */
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy, type LanguageModel } from './lm.ts';
@@ -11,6 +11,8 @@ import { type AdamW, clipByGlobalNorm } from './optimizer.ts';
 
 /** Offset of the first per-layer block in the metrics vector. */
 export const HEAD = 6;
+/** Scalars per MoE layer in the metrics vector before its two count vectors: dropped, entropy, balance loss, z-loss, mean top gate. */
+export const LAYER_SCALARS = 5;
 
 export interface StepLayout {
   /** MoE layer indices, in vector order. */
@@ -52,7 +54,7 @@ export function createTrainStep(
           const ce = crossEntropy(out.logits, tgt);
           const parts: tf.Tensor[] = [ce, out.balanceLoss, out.zLoss];
           for (const m of out.moe) {
-            parts.push(tf.stack([m.metrics.droppedFraction, m.metrics.entropy, m.metrics.balanceLoss, m.metrics.zLoss]), m.metrics.countsBefore, m.metrics.countsKept);
+            parts.push(tf.stack([m.metrics.droppedFraction, m.metrics.entropy, m.metrics.balanceLoss, m.metrics.zLoss, m.metrics.meanTopProb]), m.metrics.countsBefore, m.metrics.countsKept);
           }
           if (layout.layers.length === 0 && out.moe.length) {
             layout.layers = out.moe.map((m) => m.layer);

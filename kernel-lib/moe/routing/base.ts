@@ -22,8 +22,12 @@ export function routerProbs(x: tf.Tensor2D, routerWeight: tf.Tensor2D, opts: Rou
   }
   const w = routerWeight.dtype === 'float32' ? routerWeight : tf.cast(routerWeight, 'float32');
   const raw = tf.matMul(xr, w) as tf.Tensor2D; // [T,E]
-  const logits = opts.routerDtype === 'bfloat16' ? roundToBfloat16(raw) : raw; // [T,E]
-  const probs = tf.softmax(logits, -1) as tf.Tensor2D; // [T,E]
+  // bfloat16 router (emulated): the logits are rounded to bfloat16, the softmax is computed
+  // from them in float32 (as bfloat16 hardware accumulates) and its output rounded to bfloat16,
+  // so the gates and every routing decision see bfloat16 probabilities. Gradients pass straight through.
+  const bf16 = opts.routerDtype === 'bfloat16';
+  const logits = bf16 ? roundToBfloat16(raw) : raw; // [T,E]
+  const probs = (bf16 ? roundToBfloat16(tf.softmax(logits, -1)) : tf.softmax(logits, -1)) as tf.Tensor2D; // [T,E]
   const top1 = untaped(() => tf.argMax(probs, 1) as tf.Tensor1D); // [T]
   return {
     logits,
@@ -32,6 +36,7 @@ export function routerProbs(x: tf.Tensor2D, routerWeight: tf.Tensor2D, opts: Rou
     balanceLoss: balanceLoss(probs, top1),
     zLoss: zLoss(logits),
     entropy: routerEntropy(probs),
+    meanTopProb: untaped(() => tf.mean(tf.max(probs, -1)) as tf.Scalar),
   };
 }
 

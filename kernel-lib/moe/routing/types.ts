@@ -20,6 +20,8 @@ export interface RouterProbs {
   zLoss: tf.Scalar;
   /** Mean router entropy, nats. */
   entropy: tf.Scalar;
+  /** Mean over tokens of the largest router probability (the top-1 gate): 1/E for a uniform router. */
+  meanTopProb: tf.Scalar;
 }
 
 /** Token choice (top1, topk): each token picks k experts; experts keep the first C in priority order. */
