@@ -122,7 +122,7 @@ describe('3. shared inputs are checked once, before anything is written', () => 
   test('a refused --budget takes back the sweep folder it made, and its experiment folder', async () => {
     const root = tmp('budget');
     const exp: Experiment = {
-      name: 'one-run', title: 'one run', summary: '', analyze: () => { throw new Error('not reached'); },
+      name: 'one-run', title: 'one run', summary: '', differences: () => [], analyze: () => { throw new Error('not reached'); },
       sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }], steps: 50 }),
     };
     await assert.rejects(runExperimentSweep(exp, PRESETS.quick, { resultsRoot: join(root, 'results'), budgetMinutes: 1e-4, backend: 'wasm', jobs: 1 }), /--budget 0\.0001 minutes cannot fit this sweep/);
@@ -170,7 +170,7 @@ describe('exp --seeds: the seeds of every configuration, added to the preset\'s 
   test('adding seeds keeps the finished runs (not retrained, same indices) and runs only the new ones; fewer seeds remove nothing', async () => {
     const dir = tmp('addseeds');
     const exp: Experiment = {
-      name: 'seeds', title: 'seeds', summary: '', analyze: () => { throw new Error('not reached'); },
+      name: 'seeds', title: 'seeds', summary: '', differences: () => [], analyze: () => { throw new Error('not reached'); },
       sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }, { id: 'a-s1', group: 'a', seed: 1, config: {}, labels: {} }], steps: 20 }),
     };
     const one = claimSweepFolder(dir, presetSweep(exp, PRESETS.quick, 'wasm', null, undefined, [0]), '--id', { addRuns: true });
@@ -274,7 +274,7 @@ describe('8. values that mean nothing are refused, or what is used is recorded',
   test('a budget whose steps pass the bound is refused after calibration, taking back its folder', async () => {
     const root = tmp('budgetsteps');
     const exp: Experiment = {
-      name: 'one-run', title: 'one run', summary: '', analyze: () => { throw new Error('not reached'); },
+      name: 'one-run', title: 'one run', summary: '', differences: () => [], analyze: () => { throw new Error('not reached'); },
       sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }], steps: 50 }),
     };
     await assert.rejects(runExperimentSweep(exp, PRESETS.quick, { resultsRoot: join(root, 'results'), budgetMinutes: 1e9, backend: 'wasm', jobs: 1 }), /--budget 1000000000 minutes would give every run [\d,]+ steps, more than a run may take \(1,000,000,000\)/);
@@ -387,7 +387,7 @@ describe('siblings', () => {
   test('a failure note the disk refuses does not crash the sweep: the run is reported failed and the sweep goes on', async () => {
     const dir = tmp('note');
     const exp: Experiment = {
-      name: 'note', title: 'note', summary: '', analyze: () => { throw new Error('not reached'); },
+      name: 'note', title: 'note', summary: '', differences: () => [], analyze: () => { throw new Error('not reached'); },
       sweep: () => ({ base: { vocabSize: 400, seqLen: 16, batchSize: 4, dModel: 32, numHeads: 2, numLayers: 2, dFf: 64, numExperts: 4, evalBatches: 2 }, runs: [{ id: 'a-s0', group: 'a', seed: 0, config: {}, labels: {} }], steps: 5 }),
     };
     const { sweep } = claimSweepFolder(dir, presetSweep(exp, PRESETS.quick, 'wasm'), '--id');

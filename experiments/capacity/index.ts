@@ -4,7 +4,7 @@
  */
 import type { Experiment } from '../../kernel-lib/exp/types.ts';
 import { analyze } from './analysis.ts';
-import { sweep } from './sweep.ts';
+import { differences, sweep } from './sweep.ts';
 
 export const capacity: Experiment = {
   name: 'capacity',
@@ -12,5 +12,6 @@ export const capacity: Experiment = {
   summary:
     'Switch Table 1 compares capacity factors: with fewer slots per expert, more tokens are dropped (they skip the layer), quality per step falls slightly, and steps get cheaper; Switch at capacity factor 1.0–1.25 reaches a quality threshold fastest. Here top-1 and top-2 train at several capacity factors and dropless, several seeds each, all evaluated at capacity factor 2.0.',
   sweep,
+  differences,
   analyze,
 };

@@ -52,3 +52,11 @@ export function sweep(preset: PresetName): SweepDef {
     steps: { quick: undefined, cpu: 800, gpu: 3000 }[preset], claims: claimRules(), assessPaperClaims: assessAt(preset),
   };
 }
+
+/** This experiment's departures from the paper (the shared ones are read from the runs' configs). */
+export function differences(preset: PresetName): string[] {
+  return [
+    `Balance coefficients ${BALANCE_COEFS[preset].join(', ')}; "does not hurt quality" is tested as non-inferiority with a margin of ${NO_HARM_MARGIN} nats fixed before the runs (the paper states none).`,
+    'Expert Choice (Zhou et al. 2022) is not a Switch router; it runs here to show its load balance and that it is not causal (a token\'s expert depends on later tokens), which a causal LM cannot use at inference.',
+  ];
+}

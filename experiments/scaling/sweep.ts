@@ -85,3 +85,14 @@ export function sweep(preset: PresetName): SweepDef {
 }
 
 const dFfOf = (preset: PresetName) => PRESETS[preset].base.dFf ?? 512;
+
+/** This experiment's departures from the paper (the shared ones are read from the runs' configs). */
+export function differences(preset: PresetName): string[] {
+  return [
+    `Expert counts E = ${SCALING_EXPERTS[preset].join(', ')} in every other block (the paper's layout; it goes up to 256), and E = ${SCALING_EXPERTS_ALL[preset].join(', ')} also in every block.`,
+    'Quality is compared at equal steps and the speed-up is read off evaluations under a constant learning rate after warm-up (every evaluation is then a valid point of the curve); the paper compares at equal steps (Fig. 4) and at equal TPU time (Fig. 5).',
+    WITH_TOP2[preset]
+      ? "Top-2's FLOP-matched dense baseline widens the FFN to 2F only in the blocks where top-2 is sparse (a single always-chosen expert, gate 1, dropless)."
+      : 'Top-2 and its FLOP-matched dense baseline are not run at this preset (the capacity experiment compares top-2 with top-1 as Table 1 does).',
+  ];
+}

@@ -7,7 +7,7 @@
  */
 import type { Experiment } from '../../kernel-lib/exp/types.ts';
 import { analyze } from './analysis.ts';
-import { sweep } from './sweep.ts';
+import { differences, sweep } from './sweep.ts';
 
 export const specialization: Experiment = {
   name: 'specialization',
@@ -15,6 +15,7 @@ export const specialization: Experiment = {
   summary:
     'Which experts take which tokens? A Switch model trains on the Brown corpus, whose every token carries a part-of-speech tag and a genre, while routing snapshots of a fixed validation sample are written during training. The analysis measures how much the expert assignment tells about a token\'s part of speech, genre and identity, against a baseline of the same assignments shuffled.',
   sweep,
+  differences,
   analyze,
   needsTags: true,
 };

@@ -58,3 +58,12 @@ export function sweep(preset: PresetName): SweepDef {
     steps: { quick: undefined, cpu: 800, gpu: 3000 }[preset], claims: claimRules(), assessPaperClaims: assessAt(preset),
   };
 }
+
+/** This experiment's departures from the paper (the shared ones are read from the runs' configs). */
+export function differences(_preset: PresetName): string[] {
+  return [
+    `Initialisation scales 0.1 and 1.0 compared early (the first evaluation after ${EARLY_FRACTION * 100}% of the steps, as Table 3 compares after 3.5k of its steps) and at the end; no gradient clipping in these runs, so instability can show.`,
+    'The bfloat16 router is emulated: its logits and its softmax output are rounded to bfloat16 (round to nearest even) while the softmax runs in float32 and the rest of the model stays float32; the paper ran the whole model in bfloat16 and kept only the router in float32.',
+    'A diverged run is never dropped: it counts as the quality of a uniform predictor (−ln V).',
+  ];
+}

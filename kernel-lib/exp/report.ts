@@ -13,6 +13,7 @@ import { writeReport, type WrittenReport } from '../report/write.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
 import { decideClaims } from './claims.ts';
+import { differencesSection } from './differences.ts';
 import { loadRuns, unfinished } from './records.ts';
 import { readSweep } from './sweep-file.ts';
 import type { Experiment, LoadedRun, SweepFile } from './types.ts';
@@ -75,7 +76,7 @@ export async function buildReport(exp: Experiment, dir: string): Promise<BuiltRe
     devices: devicesOf(runs),
     versions: { switchyard: '0.1.0', tfjs: tf.version_core, node: process.version },
     claims,
-    sections: [sweepSection(exp, sweep, runs), ...analysis.sections],
+    sections: [sweepSection(exp, sweep, runs), differencesSection(sweep, runs, exp.differences(sweep.preset)), ...analysis.sections],
     missing,
   };
   const summaryCsv = join(dir, 'summary.csv');

@@ -140,6 +140,8 @@ export interface Experiment {
   /** What the paper claims and what this measures (a paragraph for the report and the CLI). */
   summary: string;
   sweep(preset: PresetName): SweepDef;
+  /** This experiment's own departures from the paper (the shared ones come from the runs' configs: differences.ts). */
+  differences(preset: PresetName): string[];
   /** The analysis needs Brown's part-of-speech tags and genres (so a corpus of your own is refused). */
   needsTags?: boolean;
   analyze(runs: LoadedRun[], ctx: AnalysisContext): Analysis | Promise<Analysis>;
