@@ -120,13 +120,10 @@ export function analyze(runs: LoadedRun[]): Analysis {
   const diffFig = lineFigure({
     id: 'difference-vs-steps', title: 'Paired difference in validation quality, sparse − dense, vs steps', x: 'training step',
     y: 'Δ neg. log perplexity (> 0: sparse ahead)',
-    series: diffs.flatMap((d) => [
-      { name: d.label, x: d.curve.steps, y: d.curve.effect, markers: true },
-      { name: `${d.label}: 95% interval, low`, x: d.curve.steps, y: d.curve.lo, dashed: true },
-      { name: `${d.label}: 95% interval, high`, x: d.curve.steps, y: d.curve.hi, dashed: true },
-    ]),
+    series: diffs.map((d) => ({ name: d.label, x: d.curve.steps, y: d.curve.effect, interval: { lo: d.curve.lo, hi: d.curve.hi } })),
+    zeroLine: true,
     caption: 'Mean over seeds of each seed\'s difference at the same step (paired: the same data order, evaluation '
-      + 'batches and initial weights of shared layers); dashed: the paired t 95% interval.',
+      + 'batches and initial weights of shared layers); bars: the paired t 95% interval. Above 0, the sparse model is ahead.',
   });
 
   // ---- speed-up to the dense quality (per seed, bootstrap interval over seeds)

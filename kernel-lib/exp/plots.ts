@@ -7,6 +7,8 @@ export interface Series {
   y: number[];
   /** Half-width of an error bar per point (e.g. the standard error across seeds). */
   error?: number[];
+  /** An interval per point instead (e.g. a 95% confidence interval): its low and high ends. */
+  interval?: { lo: number[]; hi: number[] };
   /** Dashed line (baselines). */
   dashed?: boolean;
   /** Markers only. */
@@ -26,8 +28,17 @@ function clean(v: number): number | null {
   return Number.isFinite(v) ? v : null; // JSON has no NaN: plotly leaves a gap for null
 }
 
+/** Asymmetric error bars from an interval around each point. */
+function intervalBars(y: number[], { lo, hi }: { lo: number[]; hi: number[] }) {
+  return { type: 'data', symmetric: false, visible: true, array: y.map((v, i) => clean(hi[i] - v)), arrayminus: y.map((v, i) => clean(v - lo[i])) };
+}
+
 /** Lines (or markers) over a numeric x axis. */
-export function lineFigure(o: { id: string; title: string; x: string; y: string; series: Series[]; caption?: string; logX?: boolean }): Figure {
+export function lineFigure(o: {
+  id: string; title: string; x: string; y: string; series: Series[]; caption?: string; logX?: boolean;
+  /** A horizontal line at y = 0 (for differences). */
+  zeroLine?: boolean;
+}): Figure {
   return {
     id: o.id,
     title: o.title,
@@ -39,9 +50,13 @@ export function lineFigure(o: { id: string; title: string; x: string; y: string;
       x: s.x.map(clean),
       y: s.y.map(clean),
       ...(s.error ? { error_y: { type: 'data', array: s.error.map(clean), visible: true } } : {}),
+      ...(s.interval ? { error_y: intervalBars(s.y, s.interval) } : {}),
       ...(s.dashed ? { line: { dash: 'dash' } } : {}),
     })),
-    layout: layoutBase(o.title, o.x, o.y, o.logX),
+    layout: {
+      ...layoutBase(o.title, o.x, o.y, o.logX),
+      ...(o.zeroLine ? { shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 0, y1: 0, line: { color: '#59636e', width: 1 } }] } : {}),
+    },
   };
 }
 
