@@ -19,6 +19,7 @@ import { chromium } from 'playwright-core';
 import { EXPERIMENTS } from '../experiments/index.ts';
 import { latestFinishedSweep } from '../kernel-lib/exp/orchestrate.ts';
 import type { Claim, ReportDoc } from '../kernel-lib/report/types.ts';
+import { minimumDetectableEffect } from '../kernel-lib/exp/stats.ts';
 import { writeFileAtomic } from '../kernel-lib/util/atomic.ts';
 
 interface Options {
@@ -67,9 +68,23 @@ function sweepMinutes(dir: string): { span: number; cpu: number; runs: number } 
 const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/**
+ * Seeds a paired t test needs for 80% power (one-sided 5%, before Holm) at the effect measured,
+ * with the paired spread measured (recovered from the claim's MDE: se = MDE / (t_.95 + t_.8) at
+ * n − 1 degrees of freedom). '> 100' when out of reach; '–' without the numbers.
+ */
+function seedsFor80(c: Pick<Claim, 'n' | 'mde' | 'effect' | 'test'>): string {
+  if (!c.test.startsWith('paired t') || c.mde === null || c.effect === null || !(c.n >= 2) || !Number.isFinite(c.mde)) return '–';
+  const unit = minimumDetectableEffect(1, c.n - 1);
+  const sd = (c.mde / unit) * Math.sqrt(c.n);
+  if (sd === 0) return String(c.n);
+  for (let n = 2; n <= 100; n++) if (minimumDetectableEffect(sd / Math.sqrt(n), n - 1) <= Math.abs(c.effect)) return String(n);
+  return '> 100';
+}
+
 function claimRow(experiment: string, c: Claim): string {
   const measured = c.effect === null ? c.measured : `${fmt(c.effect)} [${fmt(c.ci95?.[0])}, ${fmt(c.ci95?.[1])}], n = ${c.n}, MDE ${fmt(c.mde)}, p (Holm) ${fmt(c.pValue, 4)}`;
-  return `| ${experiment} | ${cell(c.claim)} | ${cell(c.source)} | ${cell(measured)} | **${c.verdict}** | ${cell(c.test)} |`;
+  return `| ${experiment} | ${cell(c.claim)} | ${cell(c.source)} | ${cell(measured)} | **${c.verdict}** | ${cell(c.test)} | ${seedsFor80(c)} |`;
 }
 
 async function main(): Promise<void> {
@@ -141,8 +156,8 @@ async function main(): Promise<void> {
     `Every experiment's newest finished \`${o.preset}\` sweep, published by \`tsx scripts/publish-results.ts --preset ${o.preset}\` at commit \`${commit}\` on ${new Date().toISOString().slice(0, 10)}. Each rule was fixed in the experiment's \`sweep.ts\` before its runs (the rule is in \`report.json\` beside each verdict); the verdicts are what came out. Figures are rendered from the same plotly specs as the reports (\`figures/*.json\`).`,
     `**Machine:** ${[...devices].join('; ') || '–'}.`,
     '## The paper\'s claims',
-    'Paired Student\'s t over seeds (runs with one seed share data order, evaluation batches and the initial weights of shared layers), one-sided in the paper\'s direction (non-inferiority where the paper says "does not hurt"), Holm-adjusted over each experiment\'s paper claims at α = 0.05; the effect with its 95% interval, and the minimum detectable effect (MDE) at 80% power from the measured paired spread.',
-    ['| experiment | claim | paper\'s figure | measured here: effect [95% CI], n, MDE, p | verdict | test |', '| --- | --- | --- | --- | --- | --- |', ...paper].join('\n'),
+    'Paired Student\'s t over seeds (runs with one seed share data order, evaluation batches and the initial weights of shared layers), one-sided in the paper\'s direction (non-inferiority where the paper says "does not hurt"), Holm-adjusted over each experiment\'s paper claims at α = 0.05; the effect with its 95% interval, and the minimum detectable effect (MDE) at 80% power from the measured paired spread. The last column is the number of seeds that would give 80% power (one-sided 5%, before Holm) at the effect measured, with the spread measured: where it exceeds the seeds run, the sweep\'s minutes scale with it.',
+    ['| experiment | claim | paper\'s figure | measured here: effect [95% CI], n, MDE, p | verdict | test | seeds for 80% power at this effect |', '| --- | --- | --- | --- | --- | --- | --- |', ...paper].join('\n'),
     '## Implementation checks',
     'True by construction; they show the implementation does what it says, and are not reproductions.',
     ['| experiment | check | measured | verdict |', '| --- | --- | --- | --- |', ...checks].join('\n'),
