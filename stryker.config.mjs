@@ -7,8 +7,10 @@ import { join } from 'node:path';
 
 export const GROUPS = {
   stats: {
-    mutate: ['kernel-lib/exp/stats.ts'],
-    tests: ['test/stats.test.ts', 'test/stats-*.test.ts'],
+    // The statistics, the t distribution under them, and the claim rules that decide verdicts with them.
+    // test/calibration.test.ts (Monte-Carlo, ~10 s a run) is left out: too slow to run once per mutant.
+    mutate: ['kernel-lib/exp/stats.ts', 'kernel-lib/exp/distributions.ts', 'kernel-lib/exp/claims.ts'],
+    tests: ['test/stats.test.ts', 'test/stats-*.test.ts', 'test/claims*.test.ts'],
   },
   analysis: {
     // Unit tests of the claim rules (worked values). test/experiments.test.ts runs whole sweeps
@@ -21,7 +23,8 @@ export const GROUPS = {
     tests: ['test/moe.cpu.test.ts', 'test/moe-mutation.test.ts'],
   },
   packed: {
-    mutate: ['kernel-lib/moe/packed-layout.ts', 'kernel-lib/moe/packed-rows.ts'],
+    // contracts.ts: the layout's segment offset and row tile, and the kernels' names
+    mutate: ['kernel-lib/moe/packed-layout.ts', 'kernel-lib/moe/packed-rows.ts', 'kernel-lib/kernels/contracts.ts'],
     tests: ['test/packed-mutation.test.ts'],
   },
   budget: {

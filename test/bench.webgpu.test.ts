@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { takeGpuErrors, useBackend, type DeviceInfo } from '../kernel-lib/backend/index.ts';
-import { ROW_TILE } from '../kernel-lib/backend/webgpu-grouped-matmul.ts';
+import { ROW_TILE } from '../kernel-lib/kernels/contracts.ts';
 import { parseKernelSets } from '../kernel-lib/bench/kernel-sets.ts';
 import type { WebGpuBackendLike } from '../kernel-lib/backend/webgpu-program.ts';
 import { benchMoeLayer, type MoeBenchOptions } from '../kernel-lib/bench/moe-layer.ts';

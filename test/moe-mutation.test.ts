@@ -8,7 +8,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../kernel-lib/backend/index.ts';
-import { registerWebGpuFlags } from '../kernel-lib/backend/webgpu-flags.ts';
+import { registerWebGpuFlags } from '../kernel-lib/kernels/webgpu-flags.ts';
 import { expertChoiceCapacity, PACK_LAYOUT, roundCapacity, tokenChoiceCapacity } from '../kernel-lib/moe/index.ts';
 import { getRouter, routerProbs, type RouteOptions, type TokenChoiceRouting } from '../kernel-lib/moe/routing/index.ts';
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { assertNoGpuErrors, currentDevice, takeGpuErrors, useBackend } from '../kernel-lib/backend/index.ts';
 import { hoistDirectives } from '../kernel-lib/backend/webgpu-device.ts';
-import { registerWebGpuFlags, WEBGPU_MATMUL_FLAG, WEBGPU_MOE_FLAG } from '../kernel-lib/backend/webgpu-flags.ts';
-import { ROW_TILE, MATMUL_VARIANTS, type MatMulVariant } from '../kernel-lib/backend/webgpu-grouped-matmul.ts';
+import { ROW_TILE, MATMUL_VARIANTS, type MatMulVariant } from '../kernel-lib/kernels/contracts.ts';
+import { registerWebGpuFlags, WEBGPU_MATMUL_FLAG, WEBGPU_MOE_FLAG } from '../kernel-lib/kernels/webgpu-flags.ts';
 import { gpuProgram, runGpuProgram } from '../kernel-lib/backend/webgpu-program.ts';
 import {
   EXPERT_MATMUL,

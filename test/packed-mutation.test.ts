@@ -11,8 +11,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../kernel-lib/backend/index.ts';
-import { registerWebGpuFlags } from '../kernel-lib/backend/webgpu-flags.ts';
-import { ROW_TILE } from '../kernel-lib/backend/webgpu-grouped-matmul.ts';
+import { ROW_TILE } from '../kernel-lib/kernels/contracts.ts';
+import { registerWebGpuFlags } from '../kernel-lib/kernels/webgpu-flags.ts';
 import {
   COMBINE_ROWS,
   GATHER_ROWS,

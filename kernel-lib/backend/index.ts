@@ -14,7 +14,7 @@ import { activateWebGpu, probeWebGpu } from './webgpu.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 import { registerCpuKernels } from './cpu-kernels.ts';
 import { registerWebGpuMoeKernels } from './webgpu-moe-kernels.ts';
-import { matMulVariant, webGpuMoePath } from './webgpu-flags.ts';
+import { matMulVariant, webGpuMoePath } from '../kernels/webgpu-flags.ts';
 import { log } from '../util/log.ts';
 import { loadTensorflowBinding, TENSORFLOW_INSTALL_HINT } from './tensorflow.ts';
 

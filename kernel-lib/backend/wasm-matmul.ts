@@ -14,6 +14,7 @@
  * - `SwitchyardExpertMatMul` (moe/expert-matmul.ts) multiplies only the filled capacity slots.
  */
 import * as tf from '@tensorflow/tfjs';
+import { EXPERT_MATMUL, type ExpertMatMulAttrs } from '../kernels/contracts.ts';
 import { overrideKernel, sizeOf, slicesOf, splitBatches, type WasmBackendLike } from './wasm-heap.ts';
 
 /**
@@ -179,12 +180,12 @@ export function registerFastBatchMatMul(): tf.KernelFunc | null {
  */
 export function registerExpertMatMul(xnnMatMul: tf.KernelFunc): void {
   tf.registerKernel({
-    kernelName: 'SwitchyardExpertMatMul',
+    kernelName: EXPERT_MATMUL,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { a, b, filled } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; filled: tf.TensorInfo };
-      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      if (transposeA && transposeB) throw new Error('SwitchyardExpertMatMul: transposeA and transposeB together are not supported');
+      const { transposeA, transposeB } = attrs as unknown as ExpertMatMulAttrs;
+      if (transposeA && transposeB) throw new Error(`${EXPERT_MATMUL}: transposeA and transposeB together are not supported`);
       const C = a.shape[1];
       const rows = Array.from((backend as unknown as WasmBackendLike).typedArrayFromHeap(filled), (n) => Math.max(0, Math.min(C, n)));
       return perBatchMatMul(backend, xnnMatMul, a, b, rows, transposeA, transposeB);

@@ -11,8 +11,9 @@
  * Two row layouts:
  * - `batched`: A is [E,C,K]; expert e's rows are e·C + [0, min(filled[e], C)). Input S = filled.
  * - `packed`: A is [R,K], experts' segments back to back, each starting at a multiple of the
- *   variant's row tile (moe/packed-layout.ts). Input S = the layout, whose starts and counts
- *   begin at `segOffset`; a row tile finds its expert by binary search over the starts.
+ *   variant's row tile (the packed layout: kernels/contracts.ts, moe/packed-layout.ts). Input S =
+ *   the layout, whose starts and counts begin at `segOffset`; a row tile finds its expert by
+ *   binary search over the starts.
  *
  * Two variants, chosen per adapter (webgpu-moe-kernels.ts):
  * - `register`: no workgroup memory; each invocation keeps a 4-row × 8-column block in
@@ -23,15 +24,11 @@
  *   shared with `workgroupUniformLoad`, as a data-dependent return before a barrier is
  *   rejected as non-uniform control flow.
  */
+import { ROW_TILE, type MatMulVariant } from '../kernels/contracts.ts';
 import { ceilDiv, gpuProgram, wgslSegmentSearch, type GpuProgram } from './webgpu-program.ts';
 
 export type MatMulForm = 'nn' | 'nt' | 'tn';
 export type RowLayout = 'batched' | 'packed';
-export type MatMulVariant = 'register' | 'tiled';
-export const MATMUL_VARIANTS: readonly MatMulVariant[] = ['register', 'tiled'];
-
-/** Output rows per workgroup tile; a packed layout aligns its segments to this. */
-export const ROW_TILE: Record<MatMulVariant, number> = { register: 4, tiled: 16 };
 
 // register: rows per invocation = ROW_TILE.register (nn, nt) or TN_ROWS (tn, whose rows are
 // outputs p, not packed rows: 16 halved its time on lavapipe, with A read as vec4); CV vec4

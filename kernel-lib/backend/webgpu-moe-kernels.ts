@@ -1,28 +1,23 @@
 /**
  * Switchyard's MoE kernels for tfjs-backend-webgpu, registered with public exports only
- * (`tf.registerKernel` with a kernelFunc calling `backend.runWebGPUProgram`). The ops and their
- * gradients live in kernel-lib/moe/; the WGSL in webgpu-grouped-matmul.ts, webgpu-routing.ts and
+ * (`tf.registerKernel` with a kernelFunc calling `backend.runWebGPUProgram`). Their names and
+ * attributes are kernel-lib/kernels/contracts.ts; the ops and their gradients live in
+ * kernel-lib/moe/; the WGSL in webgpu-grouped-matmul.ts, webgpu-routing.ts and
  * webgpu-rows.ts. Every kernel reads inputs the device already holds and writes a new tensor:
  * nothing is read back to the CPU.
  */
 import * as tf from '@tensorflow/tfjs';
-import { EXPERT_MATMUL } from '../moe/expert-matmul.ts';
-import { GROUPED_MATMUL } from '../moe/grouped-matmul.ts';
-import { PACK_LAYOUT, segmentOffset, type PackedAttrs } from '../moe/packed-layout.ts';
-import { COMBINE_ROWS, GATHER_ROWS, ROW_DOTS } from '../moe/packed-rows.ts';
-import { EXPERT_POSITIONS } from '../moe/positions.ts';
-import { groupedMatMulProgram, uniformValues, type GroupedMatMulSpec, type MatMulVariant } from './webgpu-grouped-matmul.ts';
-import { matMulVariant, registerWebGpuFlags } from './webgpu-flags.ts';
+import {
+  COMBINE_ROWS, EXPERT_MATMUL, EXPERT_POSITIONS, GATHER_ROWS, GROUPED_MATMUL, PACK_LAYOUT, ROW_DOTS, segmentOffset,
+  type ExpertMatMulAttrs, type MatMulVariant, type PackedAttrs, type PackLayoutAttrs, type PositionsAttrs,
+} from '../kernels/contracts.ts';
+import { matMulVariant, registerWebGpuFlags } from '../kernels/webgpu-flags.ts';
+import { groupedMatMulProgram, uniformValues, type GroupedMatMulSpec } from './webgpu-grouped-matmul.ts';
 import { runGpuProgram } from './webgpu-program.ts';
 import { layoutProgram, positionsProgram } from './webgpu-routing.ts';
 import { combineRowsProgram, gatherRowsProgram, rowDotsProgram, rowsUniforms, type RowsShape } from './webgpu-rows.ts';
 
-interface ProductAttrs {
-  transposeA: boolean;
-  transposeB: boolean;
-}
-
-function form({ transposeA, transposeB }: ProductAttrs): GroupedMatMulSpec['form'] {
+function form({ transposeA, transposeB }: ExpertMatMulAttrs): GroupedMatMulSpec['form'] {
   if (transposeA && transposeB) throw new Error('grouped matmul: transposeA and transposeB together are not supported');
   return transposeA ? 'tn' : transposeB ? 'nt' : 'nn';
 }
@@ -40,7 +35,7 @@ function register(kernelName: string, kernelFunc: tf.KernelFunc): void {
 const expertMatMul: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { a, b, filled } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; filled: tf.TensorInfo };
   checkFloat(EXPERT_MATMUL, a, b);
-  const f = form(attrs as unknown as ProductAttrs);
+  const f = form(attrs as unknown as ExpertMatMulAttrs);
   const [E, C, P] = a.shape;
   const base = { form: f, layout: 'batched' as const, variant: matMulVariant(), E, segOffset: 0 };
   // nn: [E,C,P]·[E,P,Q]; nt: [E,C,P]·[E,Q,P]ᵀ; tn: [E,C,P]ᵀ·[E,C,Q] over the filled slots.
@@ -53,7 +48,7 @@ const expertMatMul: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 const groupedMatMul: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { a, b, layout } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; layout: tf.TensorInfo };
   checkFloat(GROUPED_MATMUL, a, b);
-  const at = attrs as unknown as PackedAttrs & ProductAttrs;
+  const at = attrs as unknown as PackedAttrs & ExpertMatMulAttrs;
   const f = form(at);
   const [R, P] = a.shape;
   const base = { form: f, layout: 'packed' as const, variant: at.variant as MatMulVariant, E: at.numExperts, segOffset: segmentOffset(at) };
@@ -66,7 +61,7 @@ const groupedMatMul: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 /** Priority-order slots: moe/positions.ts. */
 const expertPositions: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { choices } = inputs as { choices: tf.TensorInfo };
-  const { numExperts: E, capacity: C } = attrs as unknown as { numExperts: number; capacity: number };
+  const { numExperts: E, capacity: C } = attrs as unknown as PositionsAttrs;
   const n = choices.shape[0];
   return runGpuProgram(backend, positionsProgram(n, E), [choices], 'int32', [n, E, C]);
 };
@@ -74,7 +69,7 @@ const expertPositions: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 /** The packed layout: moe/packed-layout.ts. */
 const packLayout: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { slot, countsKept } = inputs as { slot: tf.TensorInfo; countsKept: tf.TensorInfo };
-  const { numExperts: E, capacity: C, rowTile, rows: R } = attrs as unknown as { numExperts: number; capacity: number; rowTile: number; rows: number };
+  const { numExperts: E, capacity: C, rowTile, rows: R } = attrs as unknown as PackLayoutAttrs;
   const n = slot.shape.reduce((x, d) => x * d, 1);
   // The segment starts live in workgroup memory (16 KiB guaranteed by WebGPU): 4 bytes per expert.
   if (E > 4096) throw new Error(`${PACK_LAYOUT}: at most 4096 experts per layer on webgpu, got ${E}`);
@@ -107,7 +102,7 @@ const rowDots: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 
 /**
  * Registers the kernels for 'webgpu' (again on each call, so a re-created backend gets them) and
- * the flags choosing among them (webgpu-flags.ts).
+ * the flags choosing among them (kernels/webgpu-flags.ts).
  */
 export function registerWebGpuMoeKernels(softwareAdapter: boolean): void {
   registerWebGpuFlags(softwareAdapter);

@@ -1,10 +1,10 @@
 /**
- * The MoE kernel sets a benchmark times side by side on webgpu (backend/webgpu-flags.ts):
+ * The MoE kernel sets a benchmark times side by side on webgpu (kernels/webgpu-flags.ts):
  * `ours` (the adapter's default grouped matmul variant), `register`, `tiled` (our kernels with
  * that variant forced) and `builtin` (tfjs-webgpu's own ops). Other backends run their one set.
  */
 import * as tf from '@tensorflow/tfjs';
-import { matMulVariant, WEBGPU_MATMUL_FLAG, WEBGPU_MOE_FLAG } from '../backend/webgpu-flags.ts';
+import { matMulVariant, WEBGPU_MATMUL_FLAG, WEBGPU_MOE_FLAG } from '../kernels/webgpu-flags.ts';
 import type { WebGpuBackendLike } from '../backend/webgpu-program.ts';
 import { packedRowTile, skipsEmptySlots } from '../moe/index.ts';
 

@@ -1,16 +1,18 @@
 /**
  * Switchyard's WebGPU options, as tfjs environment flags (set them with `tf.env().set`, or
- * through the environment variables of the same name before the backend starts):
+ * through the environment variables of the same name before the backend starts). The backend
+ * registers them (backend/webgpu-moe-kernels.ts); the MoE ops read them (moe/own-kernels.ts,
+ * moe/packed-layout.ts):
  *
  * - `SWITCHYARD_WEBGPU_MOE`: `ours` (default) runs the MoE layer through Switchyard's WGSL
- *   kernels (webgpu-moe-kernels.ts); `builtin` through tfjs-webgpu's own ops (the capacity
- *   buffer multiplied whole, dropless at C = T), kept for comparison.
+ *   kernels (backend/webgpu-moe-kernels.ts); `builtin` through tfjs-webgpu's own ops (the
+ *   capacity buffer multiplied whole, dropless at C = T), kept for comparison.
  * - `SWITCHYARD_WEBGPU_MATMUL`: the grouped matmul variant, `register` or `tiled`
- *   (webgpu-grouped-matmul.ts). Default: `register` on a software adapter (lavapipe, where it
- *   measured fastest), `tiled` on a GPU.
+ *   (backend/webgpu-grouped-matmul.ts). Default: `register` on a software adapter (lavapipe,
+ *   where it measured fastest), `tiled` on a GPU.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MATMUL_VARIANTS, type MatMulVariant } from './webgpu-grouped-matmul.ts';
+import { MATMUL_VARIANTS, type MatMulVariant } from './contracts.ts';
 
 export const WEBGPU_MOE_FLAG = 'SWITCHYARD_WEBGPU_MOE';
 export const WEBGPU_MATMUL_FLAG = 'SWITCHYARD_WEBGPU_MATMUL';

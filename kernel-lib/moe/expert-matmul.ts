@@ -18,14 +18,8 @@
  * (combine reads no empty slot), so the layer's gradients agree on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { EXPERT_MATMUL, type ExpertMatMulAttrs } from '../kernels/contracts.ts';
 import { ownKernel, registerGradientOnce } from './own-kernels.ts';
-
-export const EXPERT_MATMUL = 'SwitchyardExpertMatMul';
-
-export interface ExpertMatMulAttrs {
-  transposeA: boolean;
-  transposeB: boolean;
-}
 
 /** `run(x, y, transposeA, transposeB)`: the same kernel on other operands. */
 type RunProduct = (x: tf.Tensor, y: tf.Tensor, transposeA: boolean, transposeB: boolean) => tf.Tensor;
@@ -68,7 +62,7 @@ export function skipsEmptySlots(): boolean {
 
 function run(a: tf.Tensor3D, b: tf.Tensor3D, filled: tf.Tensor1D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
   if (!skipsEmptySlots()) return tf.matMul(a, b, transposeA, transposeB);
-  return tf.engine().runKernel(EXPERT_MATMUL, { a, b, filled }, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor3D;
+  return tf.engine().runKernel(EXPERT_MATMUL, { a, b, filled }, { transposeA, transposeB } satisfies ExpertMatMulAttrs as unknown as tf.NamedAttrMap) as tf.Tensor3D;
 }
 
 /**

@@ -9,18 +9,17 @@
  * Gradients: expert-matmul.ts's `groupedProductGrads`, as for the capacity-buffer kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { GROUPED_MATMUL, type ExpertMatMulAttrs, type PackedAttrs } from '../kernels/contracts.ts';
 import { groupedProductGrads } from './expert-matmul.ts';
 import { registerGradientOnce } from './own-kernels.ts';
-import { packedAttrs, type PackedAttrs, type PackedLayout } from './packed-layout.ts';
-
-export const GROUPED_MATMUL = 'SwitchyardGroupedMatMul';
+import { packedAttrs, type PackedLayout } from './packed-layout.ts';
 
 function registerGradient(): void {
   registerGradientOnce({
     kernelName: GROUPED_MATMUL,
     inputsToSave: ['a', 'b', 'layout'],
     gradFunc: (dy, [a, b, layout], attrs) => {
-      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      const { transposeA, transposeB } = attrs as unknown as ExpertMatMulAttrs;
       const grads = groupedProductGrads(a, b, dy as tf.Tensor, transposeA, transposeB, (x, y, ta, tb) => run(x, y, layout, { ...(attrs as unknown as PackedAttrs) }, ta, tb));
       return { ...grads, layout: () => tf.zeros(layout.shape, 'float32') };
     },
@@ -28,7 +27,7 @@ function registerGradient(): void {
 }
 
 function run(a: tf.Tensor, b: tf.Tensor, layout: tf.Tensor, attrs: PackedAttrs, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  return tf.engine().runKernel(GROUPED_MATMUL, { a, b, layout }, { ...attrs, transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.engine().runKernel(GROUPED_MATMUL, { a, b, layout }, { ...attrs, transposeA, transposeB } satisfies PackedAttrs & ExpertMatMulAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /**

@@ -13,3 +13,7 @@ export * from './init.ts';
 export * from './layer.ts';
 export * from './dense.ts';
 export * from './routing/index.ts';
+// The names and attributes of the kernels these ops run (kernels/contracts.ts), public as before.
+export {
+  COMBINE_ROWS, EXPERT_MATMUL, GATHER_ROWS, GROUPED_MATMUL, PACK_LAYOUT, ROW_DOTS, segmentOffset, type ExpertMatMulAttrs, type PackedAttrs,
+} from '../kernels/contracts.ts';

@@ -5,24 +5,19 @@
  * R = min(k·T + E·(tile − 1), E·⌈C/tile⌉·tile), so dropless routing needs neither a read back
  * nor C = T: the experts multiply Σ_e ⌈kept_e/tile⌉·tile rows, about k·T.
  *
- * The layout is one int32 buffer, built on the device by the backend kernel `SwitchyardPackLayout`
- * (webgpu: backend/webgpu-routing.ts). With a = j·T + t the assignment of token t's (j+1)-th
- * choice:
- *   [0, k·T)            rowOf[a]: its row, or -1 when dropped
- *   [k·T, k·T+R)        assignOf[r]: the assignment in row r, or -1 (padding, unused tail)
- *   [k·T+R, k·T+R+E)    start of expert e's segment (a multiple of the tile)
- *   [k·T+R+E, k·T+R+2E) kept assignments of expert e (its filled rows)
+ * The layout is one int32 buffer of k·T + R + 2E, built on the device by the backend kernel
+ * `SwitchyardPackLayout` (webgpu: backend/webgpu-routing.ts); its sections (rows of the
+ * assignments, assignments of the rows, segment starts, kept counts) are the kernels' contract,
+ * kernels/contracts.ts (`segmentOffset`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { matMulVariant } from '../backend/webgpu-flags.ts';
-import { ROW_TILE } from '../backend/webgpu-grouped-matmul.ts';
+import { PACK_LAYOUT, ROW_TILE, type PackLayoutAttrs, type PackedAttrs } from '../kernels/contracts.ts';
+import { matMulVariant } from '../kernels/webgpu-flags.ts';
 import { ownKernel } from './own-kernels.ts';
 import { untaped } from './routing/base.ts';
 
-export const PACK_LAYOUT = 'SwitchyardPackLayout';
-
 export interface PackedLayout {
-  /** int32[k·T + R + 2E], sections as above. */
+  /** int32[k·T + R + 2E], sections as kernels/contracts.ts says. */
   buffer: tf.Tensor1D;
   /** T tokens */
   numTokens: number;
@@ -38,19 +33,8 @@ export interface PackedLayout {
   variant: string;
 }
 
-/** Kernel attributes every packed kernel takes. */
-export interface PackedAttrs {
-  numTokens: number;
-  k: number;
-  numExperts: number;
-  rows: number;
-  variant: string;
-}
-
+/** The attributes every packed kernel takes, of a layout. */
 export const packedAttrs = (l: PackedLayout): PackedAttrs => ({ numTokens: l.numTokens, k: l.k, numExperts: l.numExperts, rows: l.rows, variant: l.variant });
-
-/** Index of the segment starts in the layout buffer (counts follow E further on). */
-export const segmentOffset = (a: PackedAttrs): number => a.k * a.numTokens + a.rows;
 
 /** The static row bound R for k·T assignments to E experts of capacity C, segments aligned to `tile`. */
 export function packedRowBound(k: number, T: number, E: number, C: number, tile: number): number {
@@ -73,7 +57,7 @@ export function packedRowTile(): { rowTile: number; variant: string } | null {
 export function packLayout(slot: tf.Tensor2D, countsKept: tf.Tensor1D, numExperts: number, capacity: number, plan: { rowTile: number; variant: string }): PackedLayout {
   const [k, T] = slot.shape;
   const rows = packedRowBound(k, T, numExperts, capacity, plan.rowTile);
-  const attrs = { numExperts, capacity, rowTile: plan.rowTile, rows } as unknown as tf.NamedAttrMap;
+  const attrs = { numExperts, capacity, rowTile: plan.rowTile, rows } satisfies PackLayoutAttrs as unknown as tf.NamedAttrMap;
   const buffer = untaped(() => tf.engine().runKernel(PACK_LAYOUT, { slot, countsKept }, attrs) as tf.Tensor1D); // [kT+R+2E]
   return { buffer, numTokens: T, k, numExperts, rows, rowTile: plan.rowTile, variant: plan.variant };
 }

@@ -16,12 +16,9 @@
  * for webgpu (backend/webgpu-moe-kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { COMBINE_ROWS, GATHER_ROWS, ROW_DOTS, type PackedAttrs } from '../kernels/contracts.ts';
 import { registerGradientOnce } from './own-kernels.ts';
-import { packedAttrs, type PackedAttrs, type PackedLayout } from './packed-layout.ts';
-
-export const GATHER_ROWS = 'SwitchyardGatherRows';
-export const COMBINE_ROWS = 'SwitchyardCombineRows';
-export const ROW_DOTS = 'SwitchyardRowDots';
+import { packedAttrs, type PackedLayout } from './packed-layout.ts';
 
 const call = (name: string, inputs: tf.NamedTensorMap, attrs: PackedAttrs): tf.Tensor => tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 

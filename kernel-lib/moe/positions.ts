@@ -4,9 +4,8 @@
  * [k·T,E] intermediates.
  */
 import * as tf from '@tensorflow/tfjs';
+import { EXPERT_POSITIONS, type PositionsAttrs } from '../kernels/contracts.ts';
 import { ownKernel } from './own-kernels.ts';
-
-export const EXPERT_POSITIONS = 'SwitchyardExpertPositions';
 
 /** Whether the current backend computes slots with the kernel. */
 export const hasPositionsKernel = (): boolean => ownKernel(EXPERT_POSITIONS);
@@ -16,5 +15,5 @@ export const hasPositionsKernel = (): boolean => ownKernel(EXPERT_POSITIONS);
  * @returns int32[k·T]: e·C + position when kept, E·C when dropped.
  */
 export function positionsKernel(flat: tf.Tensor1D, numExperts: number, capacity: number): tf.Tensor1D {
-  return tf.engine().runKernel(EXPERT_POSITIONS, { choices: flat }, { numExperts, capacity } as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+  return tf.engine().runKernel(EXPERT_POSITIONS, { choices: flat }, { numExperts, capacity } satisfies PositionsAttrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
 }
