@@ -54,6 +54,11 @@ export { renderReportHtml } from './report/html.ts';
 export { writeReport } from './report/write.ts';
 export { reportFigure, reportTable } from './report/lookup.ts';
 export type { WrittenReport } from './report/write.ts';
+// Their HTML pieces, shared by the page and the notebook display.
+export { figureHtml, plotlyLoaderHtml, plotlySpec, plotlyPackage, PLOTLY_MIME } from './report/plotly.ts';
+export { tableHtml, tableText, formatCell, formatColumn, checkTable } from './report/table.ts';
+export { deviceHtml, deviceText, deviceKind } from './report/device.ts';
+export { escapeHtml } from './report/escape.ts';
 
 // Showing results in a notebook (tslab is loaded only when a display function runs).
 export * from './display/index.ts';

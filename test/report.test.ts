@@ -15,7 +15,7 @@ import { checkPage, launchChromium } from './helpers/browser.ts';
 import { renderReportHtml } from '../kernel-lib/report/html.ts';
 import { writeReport } from '../kernel-lib/report/write.ts';
 import { reportFigure, reportTable } from '../kernel-lib/report/lookup.ts';
-import { figureHtml } from '../kernel-lib/display/plotly.ts';
+import { figureHtml } from '../kernel-lib/report/plotly.ts';
 import type { Claim, ReportDoc } from '../kernel-lib/report/types.ts';
 
 /** A claim with every field, defaults for what a test does not care about. */

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type { DataFrame } from 'danfojs-node';
 import type { Cell, Table } from '../report/types.ts';
-import { checkTable } from './table.ts';
+import { checkTable } from '../report/table.ts';
 
 type Danfo = typeof import('danfojs-node');
 

@@ -11,12 +11,12 @@
 import type { DataFrame } from 'danfojs-node';
 import { currentDevice } from '../backend/index.ts';
 import type { DeviceInfo } from '../backend/device.ts';
+import { deviceHtml, deviceText } from '../report/device.ts';
+import { PLOTLY_MIME, figureHtml, plotlyLoaderHtml, plotlySpec } from '../report/plotly.ts';
+import { tableHtml, tableText } from '../report/table.ts';
 import type { Figure, Table } from '../report/types.ts';
 import { isDataFrame, tableFromDataFrame } from './dataframe.ts';
-import { deviceHtml, deviceText } from './device.ts';
 import { newDisplayId, sendDisplay } from './kernel.ts';
-import { PLOTLY_MIME, figureHtml, plotlyLoaderHtml, plotlySpec } from './plotly.ts';
-import { tableHtml, tableText } from './table.ts';
 
 /** Per kernel process: whether plotly.js has been sent to the notebook already. */
 let plotlySent = false;

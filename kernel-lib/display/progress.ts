@@ -4,7 +4,7 @@
  * Outside a notebook it prints compact lines to stderr, like the CLI.
  */
 import { progressLine, terminalProgress, type ProgressInfo, type ProgressSink } from '../train/progress.ts';
-import { escapeHtml } from './html.ts';
+import { escapeHtml } from '../report/escape.ts';
 import { inKernel, newDisplayId, sendDisplay } from './kernel.ts';
 
 export interface ProgressDisplay {

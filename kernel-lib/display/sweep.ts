@@ -5,12 +5,12 @@
  */
 import type { RunProgress } from '../exp/runner.ts';
 import { checksTable, paperClaimsTable, VERDICT_COLOURS, VERDICT_COLUMN } from '../report/claims.ts';
+import { escapeHtml } from '../report/escape.ts';
+import { tableHtml, tableText } from '../report/table.ts';
 import type { Cell, Claim, ReportDoc, Verdict } from '../report/types.ts';
 import { log } from '../util/log.ts';
-import { escapeHtml } from './html.ts';
 import { inKernel, newDisplayId, sendDisplay } from './kernel.ts';
 import { showDevice, showFigure, showMarkdown, showTable } from './notebook.ts';
-import { tableHtml, tableText } from './table.ts';
 
 export interface SweepProgressDisplay {
   /** Pass as `onUpdate` to `runExperiment`. */

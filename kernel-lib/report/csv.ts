@@ -1,6 +1,6 @@
 /** Tables as CSV (RFC 4180: comma-separated, CRLF line ends, fields quoted when needed; full precision). */
 import type { Cell, Table } from './types.ts';
-import { checkTable } from '../display/table.ts';
+import { checkTable } from './table.ts';
 
 function field(v: Cell): string {
   const s = v === null ? '' : String(v);

@@ -4,13 +4,12 @@
  * coloured), the device and versions, every section's text, figures and tables, and the runs
  * still missing.
  */
-import type { Cell, ReportDoc } from './types.ts';
+import type { Cell, ReportDoc, Verdict } from './types.ts';
 import { checksTable, paperClaimsTable, VERDICT_COLOURS, VERDICT_COLUMN } from './claims.ts';
-import { deviceHtml } from '../display/device.ts';
-import { escapeHtml } from '../display/html.ts';
-import { figureHtml, plotlyLoaderHtml } from '../display/plotly.ts';
-import { tableHtml } from '../display/table.ts';
-import type { Verdict } from './types.ts';
+import { deviceHtml } from './device.ts';
+import { escapeHtml } from './escape.ts';
+import { figureHtml, plotlyLoaderHtml } from './plotly.ts';
+import { tableHtml } from './table.ts';
 
 /** Nothing may be fetched: scripts and styles are inline, images only data: URLs. */
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";

@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
-import { plotlySpec } from '../display/plotly.ts';
 import { checksTable, paperClaimsTable } from './claims.ts';
 import { tableCsv } from './csv.ts';
 import { renderReportHtml } from './html.ts';
+import { plotlySpec } from './plotly.ts';
 import type { ReportDoc } from './types.ts';
 
 /** The paths written, absolute or relative as `dir` was given. */

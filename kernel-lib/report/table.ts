@@ -4,8 +4,8 @@
  * same number of decimals, or all in exponent form; the Table itself, its CSV file and its
  * DataFrame keep every digit.
  */
-import type { Cell, Table } from '../report/types.ts';
-import { escapeHtml } from './html.ts';
+import { escapeHtml } from './escape.ts';
+import type { Cell, Table } from './types.ts';
 
 /** A cell as shown: integers in full, other numbers to 4 significant digits, null as empty. */
 export function formatCell(v: Cell): string {

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Figure } from '../report/types.ts';
-import { escapeHtml, jsonForScript, scriptSafe } from './html.ts';
+import { escapeHtml, jsonForScript, scriptSafe } from './escape.ts';
+import type { Figure } from './types.ts';
 
 /** The MIME type JupyterLab's and VS Code's plotly renderers read. */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';

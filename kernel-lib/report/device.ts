@@ -1,6 +1,6 @@
 /** The device banner: which backend and device ran, as HTML and text (notebooks and reports). */
 import { describeDevice, type DeviceInfo } from '../backend/device.ts';
-import { escapeHtml } from './html.ts';
+import { escapeHtml } from './escape.ts';
 
 /** How the device computes, in words: `GPU`, `software GPU: CPU speed` or `CPU`. */
 export function deviceKind(info: DeviceInfo): string {
