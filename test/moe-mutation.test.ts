@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../kernel-lib/backend/index.ts';
 import { registerWebGpuFlags } from '../kernel-lib/kernels/webgpu-flags.ts';
-import { expertChoiceCapacity, PACK_LAYOUT, roundCapacity, tokenChoiceCapacity } from '../kernel-lib/moe/index.ts';
+import { droplessCapacity, expertChoiceCapacity, PACK_LAYOUT, roundCapacity, tokenChoiceCapacity } from '../kernel-lib/moe/index.ts';
 import { getRouter, routerProbs, type RouteOptions, type TokenChoiceRouting } from '../kernel-lib/moe/routing/index.ts';
 
 before(async () => {
@@ -60,6 +60,15 @@ describe('capacity', () => {
     assert.equal(expertChoiceCapacity(2, 8, 4), 4);
     assert.equal(expertChoiceCapacity(8, 10, 4), 10);
     assert.equal(expertChoiceCapacity(null, 10, 4), 10);
+  });
+
+  test('droplessCapacity: the largest load rounded up to 8 and capped at T; T where the load is not read', () => {
+    assert.equal(droplessCapacity(11, 20), 16);
+    assert.equal(droplessCapacity(5, 20), 8);
+    assert.equal(droplessCapacity(19, 20), 20, '24 capped at T');
+    assert.equal(droplessCapacity(0, 20), 1, 'an empty group still has one slot');
+    assert.equal(droplessCapacity(null, 20), 20);
+    assert.equal(droplessCapacity(null, 3), 3);
   });
 });
 

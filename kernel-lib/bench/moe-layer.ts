@@ -17,9 +17,8 @@ import { type DeviceInfo } from '../backend/index.ts';
 import { type RouterName } from '../moe/config.ts';
 import { MoeLayer, moeForward } from '../moe/layer.ts';
 import { denseFfn, initDenseParams } from '../moe/dense.ts';
-import { packedRowBound } from '../moe/packed-layout.ts';
 import { ROW_TILE } from '../kernels/contracts.ts';
-import { tokenChoiceCapacity } from '../moe/capacity.ts';
+import { packedRowBound, tokenChoiceCapacity } from '../moe/capacity.ts';
 import { checkBindingSizes, kernelSetName, rowsMultiplied, withKernelSet, type KernelSet } from './kernel-sets.ts';
 import { timeInterleaved, touchAll } from './timing.ts';
 

@@ -1,9 +1,9 @@
 /**
  * The padded packed layout of token-choice assignments (megablocks, Gale et al. 2022, §5): the
  * kept assignments sorted by expert, each expert's segment padded to a multiple of the grouped
- * matmul's row tile. Its size has a static bound known before the call,
- * R = min(k·T + E·(tile − 1), E·⌈C/tile⌉·tile), so dropless routing needs neither a read back
- * nor C = T: the experts multiply Σ_e ⌈kept_e/tile⌉·tile rows, about k·T.
+ * matmul's row tile. Its size has a static bound known before the call, R = min(k·T +
+ * E·(tile − 1), E·⌈C/tile⌉·tile) (capacity.ts `packedRowBound`), so dropless routing needs
+ * neither a read back nor C = T: the experts multiply Σ_e ⌈kept_e/tile⌉·tile rows, about k·T.
  *
  * The layout is one int32 buffer of k·T + R + 2E, built on the device by the backend kernel
  * `SwitchyardPackLayout` (webgpu: backend/webgpu-routing.ts); its sections (rows of the
@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { PACK_LAYOUT, ROW_TILE, type PackLayoutAttrs, type PackedAttrs } from '../kernels/contracts.ts';
 import { matMulVariant } from '../kernels/webgpu-flags.ts';
+import { packedRowBound } from './capacity.ts';
 import { ownKernel } from './own-kernels.ts';
 import { untaped } from './routing/base.ts';
 
@@ -35,11 +36,6 @@ export interface PackedLayout {
 
 /** The attributes every packed kernel takes, of a layout. */
 export const packedAttrs = (l: PackedLayout): PackedAttrs => ({ numTokens: l.numTokens, k: l.k, numExperts: l.numExperts, rows: l.rows, variant: l.variant });
-
-/** The static row bound R for k·T assignments to E experts of capacity C, segments aligned to `tile`. */
-export function packedRowBound(k: number, T: number, E: number, C: number, tile: number): number {
-  return Math.min(k * T + E * (tile - 1), E * Math.ceil(C / tile) * tile);
-}
 
 /** The row tile the packed path aligns to on this backend now, or null where it does not run. */
 export function packedRowTile(): { rowTile: number; variant: string } | null {

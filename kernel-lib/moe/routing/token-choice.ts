@@ -3,7 +3,7 @@
  * slots, and gates that are zero for dropped assignments (no renormalisation after dropping).
  */
 import * as tf from '@tensorflow/tfjs';
-import { roundCapacity, tokenChoiceCapacity } from '../capacity.ts';
+import { droplessCapacity, tokenChoiceCapacity } from '../capacity.ts';
 import { assignmentSlots, expertLoads } from '../dispatch.ts';
 import { log } from '../../util/log.ts';
 import { packedRowTile } from '../packed-layout.ts';
@@ -25,7 +25,7 @@ export function tokenChoice(
   const choices = untaped(choose); // [k,T]
   const countsBefore = expertLoads(choices, E); // [E]
   let capacity = tokenChoiceCapacity(opts.capacityFactor, k, T, E);
-  if (capacity === null) capacity = droplessCapacity(countsBefore, T);
+  if (capacity === null) capacity = droplessCapacity(largestLoad(countsBefore), T);
   const C = capacity;
   const slot = untaped(() => assignmentSlots(choices, E, C, opts.priority ?? 'choice')); // [k,T]
   const kept = tf.cast(tf.less(slot, E * C), 'float32'); // [k,T]
@@ -35,22 +35,22 @@ export function tokenChoice(
 }
 
 /**
- * Dropless capacity: nothing may be dropped. Where the layer runs the packed layout (webgpu with
- * Switchyard's kernels), C = T only numbers the slots: the experts multiply the kept rows, whose
- * count stays on the device. Elsewhere the capacity buffer is sized by the largest expert load:
- * the layer's one device→CPU read, and only in dropless mode (megablocks also reads its bin
- * sizes back to build its topology). On webgpu with tfjs's own ops (`SWITCHYARD_WEBGPU_MOE=
- * builtin`) that read is impossible (no synchronous read in Node), so the buffer is C = T: exact,
- * but E·T rows of expert compute.
+ * The largest expert load that sizes a dropless capacity buffer (capacity.ts
+ * `droplessCapacity`), or null where it is not read. Where the layer runs the packed layout
+ * (webgpu with Switchyard's kernels), C = T only numbers the slots: the experts multiply the kept
+ * rows, whose count stays on the device. Elsewhere the read is the layer's one device→CPU read,
+ * and only in dropless mode (megablocks also reads its bin sizes back to build its topology). On
+ * webgpu with tfjs's own ops (`SWITCHYARD_WEBGPU_MOE=builtin`) that read is impossible (no
+ * synchronous read in Node), so the buffer is C = T: exact, but E·T rows of expert compute.
  * @param countsBefore float32[E] assignments per expert.
  */
-function droplessCapacity(countsBefore: tf.Tensor1D, T: number): number {
-  if (packedRowTile()) return T;
+function largestLoad(countsBefore: tf.Tensor1D): number | null {
+  if (packedRowTile()) return null;
   if (tf.getBackend() === 'webgpu') {
     warnOnce('dropless routing on webgpu with tfjs ops sizes expert buffers at C = T (no synchronous read in Node): exact, but E·T rows of expert compute');
-    return T;
+    return null;
   }
-  return roundCapacity(tf.tidy(() => tf.max(countsBefore).dataSync()[0]), T);
+  return tf.tidy(() => tf.max(countsBefore).dataSync()[0]);
 }
 
 const warned = new Set<string>();
