@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describeDevice } from '../backend/index.ts';
 import { readCase } from '../conformance/case.ts';
 import { checkCase, runCase } from '../conformance/run.ts';
+import { tokenChoiceCapacity } from '../moe/capacity.ts';
 import { MoeLayer } from '../moe/layer.ts';
 import type { OptionSpecs } from './args.ts';
 import { startBackend } from './common.ts';
@@ -40,7 +41,7 @@ export async function demoCommand(o: Record<string, unknown>): Promise<number> {
   const D = 32;
   const say = (s = '') => process.stdout.write(s + '\n');
   say(`Switchyard demo: ${describeDevice(device)}`);
-  say(`A Switch (top-1) layer, E=${E} experts, T=${T} tokens per group, D=${D}, capacity factor 1.0 (C = ${Math.ceil(T / E)}).`);
+  say(`A Switch (top-1) layer, E=${E} experts, T=${T} tokens per group, D=${D}, capacity factor 1.0 (C = ${tokenChoiceCapacity(1.0, 1, T, E)}).`);
   say('Its router starts skewed towards expert 0. It trains on a regression target with and without');
   say('the load-balancing loss (Switch eq. 4) at three coefficients α, from the same start.');
   const x = tf.randomNormal([T, D], 0, 1, 'float32', 11) as tf.Tensor2D;
