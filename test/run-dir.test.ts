@@ -120,6 +120,28 @@ describe('run directories', () => {
     assert.deepEqual(env.resumed.at(-1).steps.from, 8);
   });
 
+  test('a run directory written before finalEvalBatches existed resumes with its default, and ends as an uninterrupted run', async () => {
+    const cfg = cfgOf('older', outDir);
+    await train(cfg, { corpus, stopAfterSteps: 6 });
+    // As an older Switchyard wrote it: no finalEvalBatches in config.json nor in any checkpoint's state.
+    const dir = join(outDir, 'older');
+    const strip = (path: string, at: (json: Record<string, unknown>) => Record<string, unknown>) => {
+      const json = JSON.parse(readFileSync(path, 'utf8'));
+      delete at(json).finalEvalBatches;
+      writeFileSync(path, JSON.stringify(json));
+    };
+    strip(join(dir, 'config.json'), (c) => c);
+    const manifests = readdirSync(join(dir, 'checkpoints')).filter((f) => /^ckpt-\d+\.json$/.test(f));
+    for (const f of manifests) strip(join(dir, 'checkpoints', f), (m) => (m.state as { config: Record<string, unknown> }).config);
+    assert.ok(manifests.length > 0 && !readFileSync(join(dir, 'config.json'), 'utf8').includes('finalEvalBatches'));
+    const r = await train(cfg, { corpus });
+    assert.equal(r.status, 'completed');
+    assert.deepEqual(lossesOf(r.runDir), lossesOf(straight.runDir));
+    assert.ok(finalWeights(r.runDir).equals(finalWeights(straight.runDir)), 'final weights differ from the uninterrupted run');
+    assert.deepEqual(readMetrics(r.runDir).eval.at(-1), readMetrics(straight.runDir).eval.at(-1), 'the final evaluation reads the whole validation split (finalEvalBatches 0)');
+    assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).finalEvalBatches, 0);
+  });
+
   test('a moved and renamed run directory resumes, and ends as an uninterrupted run', async () => {
     const a = cfgOf('tomove', outDir);
     await train(a, { corpus, stopAfterSteps: 6 });

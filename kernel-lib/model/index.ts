@@ -3,12 +3,13 @@ export {
   DEFAULT_MODEL_CONFIG,
   FFN_KINDS,
   isMoeLayer,
+  modelConfigOf,
   moeConfigFor,
   moeLayerIndices,
   resolveModelConfig,
   validateModelConfig,
 } from './config.ts';
-export type { FfnKind, ModelConfig, ModelConfigInput } from './config.ts';
+export type { FfnKind, ModelConfig, ModelConfigInput, ModelSettings } from './config.ts';
 export { TransformerLM } from './transformer.ts';
 export type { LmForwardOptions, LmOutput, TransformerLMOptions } from './transformer.ts';
 export { activeExperts, describeModel, flopsPerToken, parameterCounts } from './counts.ts';

@@ -9,7 +9,7 @@ import { sumTensors } from '../util/sum.ts';
 import { initDenseParams } from '../moe/dense.ts';
 import { truncatedNormalInit } from '../moe/init.ts';
 import { MoeLayer, type RoutingMetrics } from '../moe/layer.ts';
-import { isMoeLayer, moeConfigFor, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.ts';
+import { isMoeLayer, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.ts';
 import { maybeDropout, transformerBlock, type BlockParams } from './block.ts';
 import { layerNorm, type LayerNormParams } from './layer-norm.ts';
 import { deriveSeed, maybeSeed } from './seeds.ts';
@@ -88,7 +88,6 @@ export class TransformerLM {
         tf.tidy(() => tf.transpose(truncatedNormalInit([D, rows], s, deriveSeed(seed, TOP, site))) as tf.Tensor2D); // [rows,D]
       this.tokens = this.add('embed/tokens', embedding(V, TOP_SITE.tokens));
       this.positions = this.add('embed/positions', embedding(seqLen, TOP_SITE.positions));
-      const moeCfg = this.config.ffn === 'moe' ? moeConfigFor(this.config) : null;
       for (let i = 0; i < numLayers; i++) {
         const at = (slot: number) => deriveSeed(seed, i, slot);
         const matrix = (name: string, slot: number) => this.add(`block${i}/attn/${name}`, truncatedNormalInit([D, D], s, at(slot)) as tf.Tensor2D);
@@ -96,8 +95,9 @@ export class TransformerLM {
         const attn = { wq: matrix('wq', BLOCK_INIT.wq), wk: matrix('wk', BLOCK_INIT.wk), wv: matrix('wv', BLOCK_INIT.wv), wo: matrix('wo', BLOCK_INIT.wo) };
         const ln2 = this.layerNormVars(`block${i}/ln2`);
         let ffn: BlockParams['ffn'];
-        if (moeCfg && isMoeLayer(this.config, i)) {
-          const layer = new MoeLayer(moeCfg, { seed: at(BLOCK_INIT.ffn), name: `${this.prefix}/block${i}/moe` });
+        if (isMoeLayer(this.config, i)) {
+          // The model's config holds its layers' fields: each MoE layer takes it as its own.
+          const layer = new MoeLayer(this.config, { seed: at(BLOCK_INIT.ffn), name: `${this.prefix}/block${i}/moe` });
           this.named[`block${i}/moe/router`] = layer.params.routerWeight;
           this.named[`block${i}/moe/w1`] = layer.params.w1;
           this.named[`block${i}/moe/w2`] = layer.params.w2;

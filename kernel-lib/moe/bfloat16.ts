@@ -11,8 +11,9 @@
  * GPUs flush float32 subnormals to zero.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ROUTER_DTYPES } from '../config/fields.ts';
 
-export const ROUTER_DTYPES = ['float32', 'bfloat16'] as const;
+export { ROUTER_DTYPES };
 export type RouterDtype = (typeof ROUTER_DTYPES)[number];
 
 /** Binades below 2^MIN_EXPONENT share its spacing 2^(MIN_EXPONENT−7), which stays a normal float32. */

@@ -1,132 +1,72 @@
 /**
- * MoE layer configuration: a flat object with commented defaults (nanoGPT style).
+ * MoE layer configuration: the layer's part of the one schema (config/fields.ts, `level:
+ * 'layer'`), its checks across fields, and the rule for k.
  * Letters (see docs/glossary.md): T tokens in a routing group, D model width, F expert hidden
  * width, E experts, C expert capacity, k experts per token.
  */
+import { CONFIG_FIELDS, type LayerValues } from '../config/fields.ts';
+import { defaultsAt, markResolved, resolveAlone, resolvedLevel, type Rule } from '../config/schema.ts';
 
-/** Router names: `top1` Switch (Fedus et al. 2021), `topk` GShard-style (Lepikhin et al. 2020), `expert-choice` (Zhou et al. 2022). */
-export const ROUTER_NAMES = ['top1', 'topk', 'expert-choice'] as const;
-export type RouterName = (typeof ROUTER_NAMES)[number];
-export const ACTIVATIONS = ['relu', 'gelu'] as const;
+export { ACTIVATIONS, PRIORITIES, ROUTER_NAMES } from '../config/fields.ts';
+export type RouterName = LayerValues['router'];
+export type Activation = LayerValues['activation'];
+export type Priority = LayerValues['priority'];
+
 /**
- * Order in which token-choice assignments claim expert slots.
- * `choice`: every token's 1st choice in token order, then every 2nd choice, … (GShard §2.2;
- * the conformance rule). `token`: token 0's choices, then token 1's, … With k > 1, `choice`
- * lets a later token's 1st choice push out an earlier token's 2nd choice, so in a causal LM the
- * future changes the past; `token` keeps every token's routing a function of earlier tokens only.
- * With k = 1 the two are the same.
+ * An MoE layer's config. Inside a model it is the model's own config (which holds every layer
+ * field), taken by key; a layer of your own resolves it from a partial one (`resolveMoeConfig`).
+ * The experts' hidden width is `expertWidth(cfg)`: expertDff, else dFf.
  */
-export const PRIORITIES = ['choice', 'token'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-export type Activation = (typeof ACTIVATIONS)[number];
-import { ROUTER_DTYPES, type RouterDtype } from './bfloat16.ts';
+export type MoeConfig = LayerValues;
+/** What a layer of your own is given: any subset of the fields, dModel and dFf required. */
+export type MoeConfigInput = Partial<MoeConfig> & Pick<MoeConfig, 'dModel' | 'dFf'>;
 
-export interface MoeConfig {
-  /** D: model width (input and output of the layer). */
-  dModel: number;
-  /** F: hidden width of each expert FFN. */
-  dFf: number;
-  /** E: number of experts. */
-  numExperts: number;
-  /** Router. */
-  router: RouterName;
-  /** k: experts per token for `topk` (top1 forces 1; ignored by expert-choice). */
-  k: number;
-  /** Slot priority for token choice (see PRIORITIES). */
-  priority: Priority;
-  /** Training capacity factor; null = dropless (no capacity limit). Switch paper default 1.25 (Table 1). */
-  capacityFactor: number | null;
-  /** Capacity factor at evaluation; Switch evaluates at 2.0 (§2.2). */
-  evalCapacityFactor: number | null;
-  /** FFN activation inside each expert. */
-  activation: Activation;
-  /** Load-balancing loss coefficient α (Switch §2.2: 1e-2). */
-  balanceCoef: number;
-  /** Router z-loss coefficient (ST-MoE §3.3: 1e-3). */
-  zCoef: number;
-  /** Multiplicative jitter ε on the router input only: x·U(1−ε, 1+ε) when training; 0 = off (Switch §2.4 used 1e-2 in experiments). */
-  jitterEps: number;
-  /** Dropout rate on the experts' hidden activations when training ("expert dropout", Switch §3: 0.4 when fine-tuning). */
-  expertDropout: number;
-  /** Init scale s: truncated normal with σ = sqrt(s / fan_in) (Switch §2.4: 0.1, ten times below the usual 1.0). */
-  initScale: number;
-  /**
-   * Precision of the router logits: 'float32' (Switch's selective precision, §2.4) or
-   * 'bfloat16', emulated by rounding the logits to bfloat16 before the softmax (Table 2's unstable case).
-   */
-  routerDtype: RouterDtype;
+/** Defaults of a layer built alone (dModel and dFf have none). */
+export const DEFAULT_MOE_CONFIG = defaultsAt(CONFIG_FIELDS, 'layer', true) as Omit<MoeConfig, 'dModel' | 'dFf'>;
+
+/** F: the hidden width of each expert. */
+export const expertWidth = (cfg: Pick<MoeConfig, 'dFf' | 'expertDff'>): number => cfg.expertDff ?? cfg.dFf;
+
+/** Why a router reads no k. */
+const NO_K: Partial<Record<RouterName, string>> = { top1: 'it sends each token to 1 expert', 'expert-choice': 'each expert picks its tokens' };
+
+/** The k a layer routes with: topk's k; 1 for top1 and expert-choice, which read none. */
+export const routedK = (cfg: Pick<MoeConfig, 'router' | 'k'>): number => (cfg.router === 'topk' ? cfg.k : 1);
+
+/** Why a k other than 1 means nothing with this router, or null when it does (topk, or k = 1). */
+export function kIgnoredBecause(cfg: Pick<MoeConfig, 'router' | 'k'>): string | null {
+  return cfg.k !== 1 ? (NO_K[cfg.router] ?? null) : null;
 }
 
-export const DEFAULT_MOE_CONFIG: Omit<MoeConfig, 'dModel' | 'dFf'> = {
-  numExperts: 8,
-  router: 'top1',
-  k: 1,
-  priority: 'choice',
-  capacityFactor: 1.25,
-  evalCapacityFactor: 2.0,
-  activation: 'relu',
-  balanceCoef: 1e-2,
-  zCoef: 1e-3,
-  jitterEps: 0,
-  expertDropout: 0,
-  initScale: 0.1,
-  routerDtype: 'float32',
+/** The layer's checks across fields, at every level. */
+export const LAYER_RULES: Rule<MoeConfig>[] = [
+  (c) => (routedK(c) > c.numExperts ? `k = ${routedK(c)} exceeds numExperts = ${c.numExperts}` : null),
+];
+
+/**
+ * A layer or model built alone refuses a k other than 1 given to router top1 (expert-choice's is
+ * ignored: a benchmark may pass one k to every router). A run's config keeps k as asked;
+ * train/load-config.ts refuses one given on the command line or in a file to either router.
+ */
+export const kGivenInVain: Rule<MoeConfig> = (c, given) => {
+  const why = given.has('k') && c.router === 'top1' ? kIgnoredBecause(c) : null;
+  return why ? `router '${c.router}' reads no k (${why}), got k = ${c.k} (use router 'topk')` : null;
 };
 
-/** Fills defaults and validates; `top1` forces k = 1. Throws an Error naming the bad field and value. */
-export function resolveMoeConfig(partial: Partial<MoeConfig> & Pick<MoeConfig, 'dModel' | 'dFf'>): MoeConfig {
-  const known = new Set<string>(['dModel', 'dFf', ...Object.keys(DEFAULT_MOE_CONFIG)]);
-  for (const key of Object.keys(partial)) {
-    if (!known.has(key)) throw new Error(`MoE config: unknown key '${key}' (known: ${[...known].join(', ')})`);
-  }
-  const cfg: MoeConfig = { ...DEFAULT_MOE_CONFIG, ...partial };
-  if (cfg.router === 'top1' && partial.k === undefined) cfg.k = 1;
-  validateMoeConfig(cfg);
-  return cfg;
+/**
+ * Fills defaults and validates a layer's config, which then holds the k it routes with; a
+ * resolved one (a model's, or this function's) is returned as it is. Throws an Error naming the
+ * bad field and value.
+ */
+export function resolveMoeConfig(partial: MoeConfigInput): MoeConfig {
+  const at = resolvedLevel(partial);
+  if (at === 'layer' || at === 'model') return partial as MoeConfig;
+  const c = resolveAlone(CONFIG_FIELDS, 'layer', partial, [...LAYER_RULES, kGivenInVain] as Rule<Record<string, unknown>>[], 'MoE config') as MoeConfig;
+  c.k = routedK(c);
+  return markResolved(c, 'layer');
 }
 
-function positiveInt(name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`MoE config: ${name} must be an integer ≥ 1, got ${String(v)}`);
-}
-
-function capacity(name: string, v: unknown): void {
-  if (v === null) return;
-  if (typeof v !== 'number' || Number.isNaN(v) || !(v > 0) || !Number.isFinite(v)) {
-    throw new Error(`MoE config: ${name} must be a finite number > 0 or null (dropless), got ${String(v)}`);
-  }
-}
-
-function nonNegative(name: string, v: unknown, max = Infinity): void {
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || v > max) {
-    throw new Error(`MoE config: ${name} must be a number in [0, ${max}], got ${String(v)}`);
-  }
-}
-
-/** Validates a full config; throws an Error naming the bad field and value. */
+/** Validates a full layer config; throws an Error naming the bad field and value. */
 export function validateMoeConfig(cfg: MoeConfig): void {
-  positiveInt('dModel', cfg.dModel);
-  positiveInt('dFf', cfg.dFf);
-  positiveInt('numExperts', cfg.numExperts);
-  if (!(ROUTER_NAMES as readonly string[]).includes(cfg.router)) {
-    throw new Error(`MoE config: unknown router '${String(cfg.router)}' (choose ${ROUTER_NAMES.join(', ')})`);
-  }
-  positiveInt('k', cfg.k);
-  if (cfg.k > cfg.numExperts) throw new Error(`MoE config: k = ${cfg.k} exceeds numExperts = ${cfg.numExperts}`);
-  if (cfg.router === 'top1' && cfg.k !== 1) throw new Error(`MoE config: router 'top1' routes each token to 1 expert, got k = ${cfg.k} (use router 'topk')`);
-  if (!(PRIORITIES as readonly string[]).includes(cfg.priority)) {
-    throw new Error(`MoE config: unknown priority '${String(cfg.priority)}' (choose ${PRIORITIES.join(', ')})`);
-  }
-  capacity('capacityFactor', cfg.capacityFactor);
-  capacity('evalCapacityFactor', cfg.evalCapacityFactor);
-  if (!(ACTIVATIONS as readonly string[]).includes(cfg.activation)) {
-    throw new Error(`MoE config: unknown activation '${String(cfg.activation)}' (choose ${ACTIVATIONS.join(', ')})`);
-  }
-  nonNegative('balanceCoef', cfg.balanceCoef);
-  nonNegative('zCoef', cfg.zCoef);
-  nonNegative('jitterEps', cfg.jitterEps, 1);
-  nonNegative('expertDropout', cfg.expertDropout, 0.999);
-  if (typeof cfg.initScale !== 'number' || !(cfg.initScale > 0)) throw new Error(`MoE config: initScale must be > 0, got ${String(cfg.initScale)}`);
-  if (!(ROUTER_DTYPES as readonly string[]).includes(cfg.routerDtype)) {
-    throw new Error(`MoE config: unknown routerDtype '${String(cfg.routerDtype)}' (choose ${ROUTER_DTYPES.join(', ')})`);
-  }
+  resolveMoeConfig({ ...cfg });
 }

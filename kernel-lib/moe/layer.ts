@@ -3,7 +3,7 @@
  * Letters: T tokens, D model, F expert hidden, E experts, C capacity, k choices per token.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type MoeConfig, resolveMoeConfig } from './config.ts';
+import { expertWidth, resolveMoeConfig, type MoeConfig, type MoeConfigInput } from './config.ts';
 import { combine, combineExpertChoice, dispatch, slotTokens } from './dispatch.ts';
 import { expertFfn, packedExpertFfn } from './experts.ts';
 import { packLayout, packedRowTile } from './packed-layout.ts';
@@ -67,7 +67,8 @@ export interface MoeOutput {
 
 /** Throws an Error naming the mismatch when weights or input disagree with the config. */
 export function checkShapes(cfg: MoeConfig, params: MoeParams, x: tf.Tensor): void {
-  const { dModel: D, dFf: F, numExperts: E } = cfg;
+  const { dModel: D, numExperts: E } = cfg;
+  const F = expertWidth(cfg);
   if (!Array.isArray((x as { shape?: unknown } | null)?.shape) || typeof (x as { dataSync?: unknown }).dataSync !== 'function') throw new Error(`MoE layer: input must be a tf.Tensor float32[T,${D}], got ${Array.isArray(x) ? 'an array (make it one with tf.tensor2d(x))' : typeof x}`);
   if (x.isDisposed) throw new Error('MoE layer: the input tensor was disposed');
   const expect = (name: string, got: number[], want: number[]) => {
@@ -163,7 +164,8 @@ function keptPerToken(routing: Routing): tf.Tensor1D {
 
 /** Creates MoE weights with the Switch init (truncated normal, σ = sqrt(s/fan_in)). */
 export function initMoeParams(cfg: MoeConfig, seed?: number): MoeParams {
-  const { dModel: D, dFf: F, numExperts: E, initScale: s } = cfg;
+  const { dModel: D, numExperts: E, initScale: s } = cfg;
+  const F = expertWidth(cfg);
   const at = (i: number) => (seed === undefined ? undefined : seed + i);
   return {
     routerWeight: truncatedNormalInit([D, E], s, at(0)) as tf.Tensor2D,
@@ -174,12 +176,15 @@ export function initMoeParams(cfg: MoeConfig, seed?: number): MoeParams {
 
 let layerInstances = 0;
 
-/** A stateful MoE layer holding its weights as trainable variables. */
+/**
+ * A stateful MoE layer holding its weights as trainable variables. Its config is resolved from
+ * the partial one given; a resolved one (a model's config holds its layers') is taken as it is.
+ */
 export class MoeLayer {
   readonly config: MoeConfig;
   readonly params: { routerWeight: tf.Variable<tf.Rank.R2>; w1: tf.Variable<tf.Rank.R3>; w2: tf.Variable<tf.Rank.R3> };
 
-  constructor(config: Partial<MoeConfig> & Pick<MoeConfig, 'dModel' | 'dFf'>, opts: { seed?: number; name?: string } = {}) {
+  constructor(config: MoeConfigInput, opts: { seed?: number; name?: string } = {}) {
     this.config = resolveMoeConfig(config);
     // tfjs variable names must be unique among live variables.
     const name = opts.name ?? `moe${layerInstances++}`;

@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { withFsError } from '../util/fs-error.ts';
+import { CONFIG_FIELDS } from '../config/fields.ts';
+import { kIgnoredBecause } from '../moe/config.ts';
 import { parseOverride, resolveTrainConfig, type TrainConfig } from './config.ts';
 
 /**
@@ -92,8 +94,8 @@ export async function loadTrainConfig(file: string | undefined, overrideArgs: st
   return cfg;
 }
 
-/** Keys that only an MoE layer reads. */
-const MOE_KEYS = ['router', 'numExperts', 'k', 'capacityFactor', 'evalCapacityFactor', 'jitterEps', 'expertDropout', 'expertDff', 'routerDtype', 'allowExpertChoice'];
+/** Keys that only an MoE layer reads (the schema's `moeOnly`). */
+const MOE_KEYS = Object.keys(CONFIG_FIELDS).filter((k) => 'moeOnly' in CONFIG_FIELDS[k as keyof typeof CONFIG_FIELDS]);
 
 /**
  * Refuses values the user gave that the resolved config would silently ignore: `k` with a
@@ -103,9 +105,8 @@ const MOE_KEYS = ['router', 'numExperts', 'k', 'capacityFactor', 'evalCapacityFa
 function checkMeaningful(cfg: TrainConfig, layers: { source: string; values: Record<string, unknown> }[]): void {
   const given = (key: string) => layers.filter((l) => Object.hasOwn(l.values, key)).at(-1)?.source;
   const kFrom = given('k');
-  if (kFrom && cfg.k !== 1 && cfg.router !== 'topk') {
-    throw new Error(`${kFrom}: 'k' = ${cfg.k} means nothing with router '${cfg.router}' (${cfg.router === 'top1' ? 'it sends each token to 1 expert' : 'each expert picks its tokens'}); use router 'topk' for k experts per token`);
-  }
+  const why = kFrom ? kIgnoredBecause(cfg) : null;
+  if (why) throw new Error(`${kFrom}: 'k' = ${cfg.k} means nothing with router '${cfg.router}' (${why}); use router 'topk' for k experts per token`);
   if (cfg.ffn === 'dense' || cfg.sparseEvery === 0) {
     const moe = MOE_KEYS.filter((k) => given(k));
     if (moe.length) throw new Error(`${given(moe[0])}: ${moe.map((k) => `'${k}'`).join(', ')} set for a dense model (${cfg.ffn === 'dense' ? "ffn 'dense'" : 'sparseEvery 0'}), which has no MoE layer to use ${moe.length > 1 ? 'them' : 'it'}; leave ${moe.length > 1 ? 'them' : 'it'} out or use ffn 'moe'`);

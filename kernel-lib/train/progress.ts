@@ -4,6 +4,7 @@
  * metric reads only, so the display adds no device reads.
  */
 
+import type { PROGRESS_MODES } from '../config/fields.ts';
 import { stderrClosedBy, writeStderr } from '../util/log.ts';
 
 export interface ProgressInfo {
@@ -17,7 +18,7 @@ export interface ProgressInfo {
   elapsedSec: number;
 }
 
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
 export type ProgressSink = (p: ProgressInfo) => void;
 

@@ -16,7 +16,8 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } f
 import { basename, dirname, join } from 'node:path';
 import type { BatchState } from '../data/index.ts';
 import { findResumePoint, type ResumePoint } from './checkpoint.ts';
-import type { TrainConfig } from './config.ts';
+import { checkPathComponent } from '../config/schema.ts';
+import { asTrainConfig, type TrainConfig } from './config.ts';
 import type { EvalMetrics, StepMetrics } from './trainer.ts';
 import { withFsError } from '../util/fs-error.ts';
 import { log } from '../util/log.ts';
@@ -109,14 +110,24 @@ function rebuildRecord(runDir: string, steps: number): { record?: RunRecord; pro
 }
 
 /**
+ * The config a run directory was trained with (its newest intact checkpoint's, else config.json),
+ * read back as resolved: keys added since it was written take their defaults. Null when none.
+ */
+export function readSavedConfig(runDir: string, point = findResumePoint<TrainState>(join(runDir, 'checkpoints'))): TrainConfig | null {
+  const path = join(runDir, 'config.json');
+  const fromFile = readJson<TrainConfig>(path); // read even when a checkpoint has one: an unreadable file is named
+  const saved = point?.manifest.state.config ?? fromFile;
+  return saved && asTrainConfig(saved, point ? `the config of the checkpoint at step ${point.manifest.step} in ${runDir}` : path);
+}
+
+/**
  * Decides what to do with `runDir` for `cfg` (call while holding its lock). Throws, changing
  * nothing, when the run must be refused.
  */
 export function planRun(runDir: string, cfg: TrainConfig, o: { vocabAsked?: number } = {}): RunPlan {
   const what = `run ${runDir}`;
-  const savedConfig = readJson<TrainConfig>(join(runDir, 'config.json'));
   const point = findResumePoint<TrainState>(join(runDir, 'checkpoints'));
-  const saved = point?.manifest.state.config ?? savedConfig;
+  const saved = readSavedConfig(runDir, point);
   if (saved) {
     // A run saved with the vocabulary size asked for (runs before vocabSize recorded what is used) is the same run.
     const diff = computationalDifferences(cfg, saved.vocabSize === o.vocabAsked ? { ...saved, vocabSize: cfg.vocabSize } : saved);
@@ -166,16 +177,11 @@ export function moveRunAside(runDir: string): string | null {
   return aside;
 }
 
+export { checkPathComponent };
+
 /** Checks a run name: one path component, not `.` or `..`. */
 export function checkRunName(name: string): void {
   checkPathComponent(name, "config: 'name'");
-}
-
-/** Checks that `value` is one path component (a folder name inside its parent); `what` names it in the error (`--id`). */
-export function checkPathComponent(value: string, what: string): void {
-  if (!/^[A-Za-z0-9._-]+$/.test(value) || value === '.' || value === '..') {
-    throw new Error(`${what} must be one path component of letters, digits, '.', '_' or '-' (not '.' or '..'), got '${value}'`);
-  }
 }
 
 /**

@@ -1,6 +1,8 @@
 /** Learning-rate schedule: linear warm-up, then cosine or linear decay to minLr, or constant. */
 
-export const DECAYS = ['cosine', 'linear', 'none'] as const;
+import { DECAYS } from '../config/fields.ts';
+
+export { DECAYS };
 export type Decay = (typeof DECAYS)[number];
 
 export interface ScheduleOptions {

@@ -18,9 +18,9 @@ import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from '../uti
 import { ensureDir, withFsError } from '../util/fs-error.ts';
 import { log, logToFileWhenStderrCloses } from '../util/log.ts';
 import { restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import type { TrainConfig } from './config.ts';
+import { asTrainConfig, withVocabSize, type TrainConfig } from './config.ts';
 import { acquireRunLock, type RunLock } from './run-lock.ts';
-import { checkRunName, moveRunAside, planRun, STDERR_LOG, type RunPlan, type TrainState } from './run-dir.ts';
+import { moveRunAside, planRun, STDERR_LOG, type RunPlan, type TrainState } from './run-dir.ts';
 
 export { readMetrics } from './run-dir.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
@@ -208,14 +208,14 @@ export function prepareData(cfg: TrainConfig, given?: Corpus) {
 }
 
 export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunResult> {
-  checkRunName(cfg.name);
+  cfg = asTrainConfig(cfg, 'train'); // a config resolveTrainConfig made is taken as it is
   // ---- everything that can be checked before the backend starts: data, run directory
   const { corpus, stream, evalSet, finalEvalSet, routingSample } = prepareData(cfg, opts.corpus);
   const vocabAsked = cfg.vocabSize;
   if (corpus.vocab.size < cfg.vocabSize) {
     // The vocabulary holds every word of the training split and no more: record what is used.
     log(`vocabSize ${cfg.vocabSize} asked for, but the training split of ${cfg.corpus} has ${corpus.vocab.size - 3} distinct words: the vocabulary (and the run's config.json) has ${corpus.vocab.size}`);
-    cfg = { ...cfg, vocabSize: corpus.vocab.size };
+    cfg = withVocabSize(cfg, corpus.vocab.size);
   }
   const runDir = join(cfg.outDir, cfg.name);
   const { lock, plan, created } = openRun(runDir, cfg, opts.restart ?? false, vocabAsked);
