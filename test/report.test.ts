@@ -160,3 +160,14 @@ describe('report page', () => {
     assert.deepEqual(page.blocked, ['https://example.com/x.png']);
   });
 });
+
+test('loadReport refuses a report built before claims had a kind, naming the command that rebuilds it', async () => {
+  const { loadReport } = await import('../kernel-lib/exp/report.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-old-report-'));
+  const old = { ...sampleDoc(), claims: [{ claim: 'c', measured: 'm', verdict: 'yes', rule: 'r' }] };
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(old));
+  assert.throws(() => loadReport(dir), new RegExp(`the report in ${dir} was built by an older Switchyard .*switchyard report ${dir}`));
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(sampleDoc()));
+  assert.deepEqual(loadReport(dir), sampleDoc());
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -88,9 +88,15 @@ export async function buildReport(exp: Experiment, dir: string): Promise<BuiltRe
 /** The report a sweep folder holds (`report.json`), as built last; throws naming the folder when it has none. */
 export function loadReport(dir: string): ReportDoc {
   const path = join(dir, 'report.json');
+  let doc: ReportDoc;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ReportDoc;
+    doc = JSON.parse(readFileSync(path, 'utf8')) as ReportDoc;
   } catch (err) {
     throw new Error(`no readable report in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); build it with: switchyard report ${dir}`);
   }
+  // Reports built before claims had a kind (paper claim or check) carry verdicts this version cannot read.
+  if (!Array.isArray(doc.claims) || doc.claims.some((c) => c.kind !== 'paper' && c.kind !== 'check')) {
+    throw new Error(`the report in ${dir} was built by an older Switchyard (its claims have no kind); rebuild it from the runs with: switchyard report ${dir}`);
+  }
+  return doc;
 }
