@@ -18,7 +18,7 @@ import type { BatchState } from '../data/index.ts';
 import { findResumePoint, type ResumePoint } from './checkpoint.ts';
 import { checkPathComponent } from '../config/schema.ts';
 import { asTrainConfig, type TrainConfig } from './config.ts';
-import type { EvalMetrics, StepMetrics } from './trainer.ts';
+import type { EvalMetrics, StepMetrics } from './metrics.ts';
 import { withFsError } from '../util/fs-error.ts';
 import { log } from '../util/log.ts';
 

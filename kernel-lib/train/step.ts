@@ -1,31 +1,18 @@
 /**
  * One training step as a function: forward, loss, backward, global-norm clipping, masked AdamW
- * update. Returns a small metrics vector that stays on the device (read back in batches).
- *
- * Vector layout: [loss, gradNorm, finite, crossEntropy, balanceΣ, zΣ, then per MoE layer:
- * droppedFraction, entropy, balance, z, meanTopProb, countsBefore[E], countsKept[E]].
+ * update. Returns a small metrics vector that stays on the device (read back in batches; its
+ * layout is metrics.ts's).
  */
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy, type LanguageModel } from './lm.ts';
+import { encodeForward, encodeStep, layoutOf, type MetricsLayout } from './metrics.ts';
 import { type AdamW, clipByGlobalNorm } from './optimizer.ts';
-
-/** Offset of the first per-layer block in the metrics vector. */
-export const HEAD = 6;
-/** Scalars per MoE layer in the metrics vector before its two count vectors: dropped, entropy, balance loss, z-loss, mean top gate. */
-export const LAYER_SCALARS = 5;
-
-export interface StepLayout {
-  /** MoE layer indices, in vector order. */
-  layers: number[];
-  /** Experts per MoE layer. */
-  experts: number;
-}
 
 export interface TrainStep {
   /** Enqueues one step; the returned vector must be disposed by the caller after reading. */
   run(inputs: Int32Array, targets: Int32Array, step: number, lr: number): tf.Tensor1D;
-  /** Known after the first step. */
-  layout(): StepLayout;
+  /** The vector's MoE layers: known after the first step. */
+  layout(): MetricsLayout;
 }
 
 /** The seed of step `step`'s noise (jitter, dropout): a pure function, so resumed runs match. */
@@ -39,7 +26,7 @@ export function createTrainStep(
   opt: AdamW,
   o: { batchSize: number; seqLen: number; seed: number; gradClip: number },
 ): TrainStep {
-  const layout: StepLayout = { layers: [], experts: 0 };
+  let layout: MetricsLayout = { layers: [], experts: 0 };
   const nameOf = new Map(Object.entries(params).map(([n, v]) => [v.name, n]));
   const varList = Object.values(params);
   return {
@@ -52,16 +39,9 @@ export function createTrainStep(
         const { value: loss, grads } = tf.variableGrads(() => {
           const out = model.forward(ids, { training: true, seed: stepSeed(o.seed, step) });
           const ce = crossEntropy(out.logits, tgt);
-          const parts: tf.Tensor[] = [ce, out.balanceLoss, out.zLoss];
-          for (const m of out.moe) {
-            parts.push(tf.stack([m.metrics.droppedFraction, m.metrics.entropy, m.metrics.balanceLoss, m.metrics.zLoss, m.metrics.meanTopProb]), m.metrics.countsBefore, m.metrics.countsKept);
-          }
-          if (layout.layers.length === 0 && out.moe.length) {
-            layout.layers = out.moe.map((m) => m.layer);
-            layout.experts = out.moe[0].metrics.countsKept.shape[0];
-          }
+          if (layout.layers.length === 0) layout = layoutOf(out);
           // Computed inside the gradient scope, which disposes everything but its result: keep it.
-          kept.push(tf.keep(tf.concat(parts.map((p) => tf.reshape(p, [-1])))));
+          kept.push(tf.keep(encodeForward(ce, out)));
           return tf.add(ce, out.auxLoss) as tf.Scalar;
         }, varList);
         const named: Record<string, tf.Tensor> = {};
@@ -69,7 +49,7 @@ export function createTrainStep(
         const { grads: clipped, norm } = clipByGlobalNorm(named, o.gradClip);
         const ok = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(norm)) as tf.Scalar;
         opt.apply(clipped, tf.scalar(lr), ok);
-        const vec = tf.concat([tf.stack([loss, norm, tf.cast(ok, 'float32')]), kept[0]]) as tf.Tensor1D;
+        const vec = encodeStep(loss, norm, ok, kept[0] as tf.Tensor1D);
         tf.dispose(kept);
         return vec;
       }),
