@@ -12,7 +12,7 @@ import { modelConfigOf, resolveModelConfig, TransformerLM } from '../kernel-lib/
 import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, type TrainConfig } from '../kernel-lib/train/config.ts';
 import { formatConfigHelp, TRAIN_CONFIG_HELP } from '../kernel-lib/train/config-help.ts';
 import { parseOverrides } from '../kernel-lib/train/load-config.ts';
-import { readSavedConfig } from '../kernel-lib/train/run-dir.ts';
+import { NON_COMPUTATIONAL_KEYS, readSavedConfig } from '../kernel-lib/train/run-dir.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -34,6 +34,12 @@ describe('one schema', () => {
     for (const [k, help] of Object.entries(TRAIN_CONFIG_HELP)) assert.equal(help, CONFIG_FIELDS[k as keyof typeof CONFIG_FIELDS].help);
     assert.match(formatConfigHelp(), /^ {2}--finalEvalBatches=0 +validation batches of the final evaluation; 0 = the whole validation split$/m);
     assert.match(formatConfigHelp(), /^ {2}--expertDff=null +hidden width of each expert/m);
+  });
+
+  test("a field's flags: bookkeeping keys do not refuse a resume; moeOnly keys are refused for a dense model", () => {
+    assert.deepEqual([...NON_COMPUTATIONAL_KEYS].sort(), ['backend', 'checkpointEvery', 'evalEvery', 'logEvery', 'name', 'outDir', 'progress', 'resume', 'routingEvery', 'steps']);
+    const moeOnly = Object.entries(CONFIG_FIELDS).filter(([, f]) => 'moeOnly' in f).map(([k]) => k);
+    assert.deepEqual(moeOnly.sort(), ['allowExpertChoice', 'capacityFactor', 'evalCapacityFactor', 'expertDff', 'expertDropout', 'jitterEps', 'k', 'numExperts', 'router', 'routerDtype']);
   });
 
   test('the --key=value parser reads each field by its type', () => {

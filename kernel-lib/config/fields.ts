@@ -6,9 +6,14 @@
  *
  * A training run's config (`TrainConfig`) holds every field; the model's (`ModelConfig`) the
  * model and layer fields; an MoE layer's (`MoeConfig`) the layer fields. Each part takes its part
- * of a resolved config by key. The checks across fields live with their level (moe/config.ts,
+ * of a resolved config by key. `moeOnly`: given for a dense model, refused; `bookkeeping`: a run
+ * resumes across a change of it. The checks across fields live with their level (moe/config.ts,
  * model/config.ts, train/config.ts); the machinery is schema.ts. This order is the order of a
  * run's saved config.json and of `train --help`.
+ *
+ * A new setting: one entry here (its type, range, default, help line and level); the code that
+ * reads it takes it from the config of its part; a check against other settings is one rule at
+ * its level. Run directories saved before it resume with its default.
  *
  * Letters (docs/glossary.md): V vocabulary, S sequence length, B batch, D model width, H heads,
  * F FFN hidden width, E experts, k experts per token, T tokens in a routing group, C capacity.
@@ -39,11 +44,11 @@ export const MAX_STEPS = 1_000_000_000;
 
 export const CONFIG_FIELDS = {
   // ---- run: where it lives, what it runs on
-  name: text({ level: 'run', default: 'run', pathComponent: true, help: 'run name: the run directory is <outDir>/<name> (one path component)' }),
-  outDir: text({ level: 'run', default: 'runs', help: 'folder that holds run directories' }),
-  backend: choice(BACKEND_NAMES, { level: 'run', default: 'auto', help: 'tfjs backend: auto (hardware GPU, else tensorflow, wasm, cpu), webgpu, tensorflow, wasm, cpu' }),
+  name: text({ level: 'run', bookkeeping: true, default: 'run', pathComponent: true, help: 'run name: the run directory is <outDir>/<name> (one path component)' }),
+  outDir: text({ level: 'run', bookkeeping: true, default: 'runs', help: 'folder that holds run directories' }),
+  backend: choice(BACKEND_NAMES, { level: 'run', bookkeeping: true, default: 'auto', help: 'tfjs backend: auto (hardware GPU, else tensorflow, wasm, cpu), webgpu, tensorflow, wasm, cpu' }),
   seed: int({ level: 'run', default: 0, help: 'seed for weights, dropout/jitter noise and data order' }),
-  resume: bool({ level: 'run', default: true, help: "continue from the run directory's checkpoint when there is one (false: refuse an existing run)" }),
+  resume: bool({ level: 'run', bookkeeping: true, default: true, help: "continue from the run directory's checkpoint when there is one (false: refuse an existing run)" }),
 
   // ---- data
   /** 'brown' (the Brown corpus, with tags and genres), or a `.txt` / `.jsonl` file of your own (data/text.ts). */
@@ -108,7 +113,7 @@ export const CONFIG_FIELDS = {
   allowExpertChoice: bool({ level: 'model', default: false, moeOnly: true, help: "permit router expert-choice in a causal LM (it lets later tokens decide earlier ones' routing)" }),
 
   // ---- optimisation
-  steps: int({ level: 'run', min: 1, max: MAX_STEPS, why: 'years of training at 10 steps/s', default: 1000, help: 'training steps in all (a finished run asked for more is extended)' }),
+  steps: int({ level: 'run', bookkeeping: true, min: 1, max: MAX_STEPS, why: 'years of training at 10 steps/s', default: 1000, help: 'training steps in all (a finished run asked for more is extended)' }),
   lr: num({ level: 'run', min: 0, above: true, default: 1e-3, help: 'peak learning rate' }),
   /** In [0, lr] (train/config.ts). */
   minLr: num({ level: 'run', default: 1e-4, help: 'learning rate at the end of decay' }),
@@ -122,16 +127,16 @@ export const CONFIG_FIELDS = {
 
   // ---- bookkeeping
   /** Metrics are read back from the device every this many steps (never per step). */
-  logEvery: int({ level: 'run', min: 1, default: 10, help: 'read metrics back from the device every this many steps' }),
-  evalEvery: int({ level: 'run', min: 0, default: 200, help: 'evaluate every this many steps (0 = only at the end)' }),
+  logEvery: int({ level: 'run', bookkeeping: true, min: 1, default: 10, help: 'read metrics back from the device every this many steps' }),
+  evalEvery: int({ level: 'run', bookkeeping: true, min: 0, default: 200, help: 'evaluate every this many steps (0 = only at the end)' }),
   evalBatches: int({ level: 'run', min: 1, default: 8, help: 'validation batches per evaluation (a fixed set)' }),
   /** A run directory written before this key existed resumes with its default: its saved config is read back with the defaults filled in. */
   finalEvalBatches: int({ level: 'run', min: 0, default: 0, help: 'validation batches of the final evaluation; 0 = the whole validation split' }),
-  checkpointEvery: int({ level: 'run', min: 0, default: 200, help: 'checkpoint every this many steps (0 = only at the end and when stopped)' }),
+  checkpointEvery: int({ level: 'run', bookkeeping: true, min: 0, default: 200, help: 'checkpoint every this many steps (0 = only at the end and when stopped)' }),
   /** See train/routing-dump.ts. */
-  routingEvery: int({ level: 'run', min: 0, default: 0, help: 'routing snapshot of a fixed validation sample (experts, drops per token) at step 0, every this many steps and at the end; 0 = never' }),
+  routingEvery: int({ level: 'run', bookkeeping: true, min: 0, default: 0, help: 'routing snapshot of a fixed validation sample (experts, drops per token) at step 0, every this many steps and at the end; 0 = never' }),
   routingBatches: int({ level: 'run', min: 1, default: 8, help: 'validation batches in the routing sample' }),
-  progress: choice(PROGRESS_MODES, { level: 'run', default: 'auto', help: 'progress display: auto, bar, lines or none' }),
+  progress: choice(PROGRESS_MODES, { level: 'run', bookkeeping: true, default: 'auto', help: 'progress display: auto, bar, lines or none' }),
 };
 
 type Fields = typeof CONFIG_FIELDS;

@@ -37,6 +37,8 @@ interface Common<T> {
   fixed?: true;
   /** Read only by MoE layers: a value given for a dense model is refused (the command line, config files). */
   moeOnly?: true;
+  /** Does not change what a run computes (where it lives, how long it runs, what it records when): a run resumes across a change of it. */
+  bookkeeping?: true;
 }
 interface Bounds {
   min?: number;

@@ -16,14 +16,15 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } f
 import { basename, dirname, join } from 'node:path';
 import type { BatchState } from '../data/index.ts';
 import { findResumePoint, type ResumePoint } from './checkpoint.ts';
+import { CONFIG_FIELDS } from '../config/fields.ts';
 import { checkPathComponent } from '../config/schema.ts';
 import { asTrainConfig, type TrainConfig } from './config.ts';
 import type { EvalMetrics, StepMetrics } from './metrics.ts';
 import { withFsError } from '../util/fs-error.ts';
 import { log } from '../util/log.ts';
 
-/** Config keys that do not change what is computed: where the run lives, how long it runs, bookkeeping. */
-export const NON_COMPUTATIONAL_KEYS: ReadonlySet<string> = new Set(['name', 'outDir', 'resume', 'steps', 'progress', 'logEvery', 'evalEvery', 'checkpointEvery', 'routingEvery', 'backend']);
+/** Config keys that do not change what is computed: where the run lives, how long it runs, bookkeeping (the schema's `bookkeeping`). */
+export const NON_COMPUTATIONAL_KEYS: ReadonlySet<string> = new Set(Object.keys(CONFIG_FIELDS).filter((k) => 'bookkeeping' in CONFIG_FIELDS[k as keyof typeof CONFIG_FIELDS]));
 
 /** The training state saved in every checkpoint. */
 export interface TrainState {
