@@ -15,7 +15,7 @@ export const GROUPS = {
   analysis: {
     // Unit tests of the claim rules (worked values). test/experiments.test.ts runs whole sweeps
     // (minutes a run): too slow to run once per mutant, so it is not part of this group.
-    mutate: ['experiments/*/analysis.ts'],
+    mutate: ['experiments/*/analysis.ts', 'experiments/common.ts'],
     tests: ['test/analysis*.test.ts', 'test/claims*.test.ts'],
   },
   moe: {

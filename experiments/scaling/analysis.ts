@@ -9,7 +9,7 @@ import { barFigure, lineFigure, type Series } from '../../kernel-lib/exp/plots.t
 import { bootstrapCi, pairedTest, slopeOf, summarize } from '../../kernel-lib/exp/stats.ts';
 import type { Figure, Table } from '../../kernel-lib/report/types.ts';
 import {
-  TIME_MEANING, byGroup, done, epochs, finalNlp, lateMoe, lateTrainLoss, meanEvalCurve, num, over, pairBySeed,
+  TIME_MEANING, byGroup, done, epochs, finalNlp, hasOutcome, lateMoe, lateTrainLoss, meanEvalCurve, num, over, pairBySeed,
   pairedEvidence, pm, qualityOrUniform, seriesOf, sizeOf, stepsToReach, tokensPerSec,
 } from '../common.ts';
 
@@ -181,9 +181,10 @@ export function analyze(runs: LoadedRun[]): Analysis {
   }
   if (switchesEveryOther.length >= 2) {
     // Per seed: least-squares slope of final quality on log2 E across the Switch arms (paired by seed).
-    const seeds = [...new Set(switchesEveryOther.flatMap(([, rs]) => done(rs).map((r) => r.seed)))];
+    // A seed counts when every arm has an outcome for it: a seed whose every Switch run diverged has slope 0 (−ln V throughout), kept.
+    const seeds = [...new Set(switchesEveryOther.flatMap(([, rs]) => rs.map((r) => r.seed)))];
     const slopes = seeds.flatMap((seed) => {
-      const pts = switchesEveryOther.flatMap(([, rs]) => rs.filter((r) => r.seed === seed && (r.status === 'completed' || r.status === 'diverged'))
+      const pts = switchesEveryOther.flatMap(([, rs]) => rs.filter((r) => r.seed === seed && hasOutcome(r))
         .map((r) => [Math.log2(Number(r.labels.experts)), qualityOrUniform(r)] as const));
       return pts.length === switchesEveryOther.length ? [{ seed, slope: slopeOf(pts.length >= 3 ? pts : [...pts, ...pts]).slope }] : [];
     });

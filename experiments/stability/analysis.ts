@@ -24,7 +24,7 @@ export function earlyQuality(r: LoadedRun): number {
   return -Math.log(r.config.vocabSize);
 }
 
-/** ln of the smallest one-sided Fisher p with n runs per arm (all of one arm diverge, none of the other): 1 / C(2n, n). */
+/** The smallest one-sided Fisher p with n runs per arm (all of one arm diverge, none of the other): 1 / C(2n, n). */
 export function smallestFisherP(n: number): number {
   let c = 1;
   for (let i = 1; i <= n; i++) c = (c * (n + i)) / i;
