@@ -59,7 +59,7 @@ describe('exp --emit slurm', () => {
     const r = emit(['--preset', 'gpu', '--out', out, '--partition', 'gpu', '--account', 'lab-1', '--time', '2:00:00', '--mem', '16G', '--cpus-per-task', '2', '--jobs', '1']);
     assert.equal(r.code, 0, r.stderr);
     const submit = readFileSync(join(out, 'submit.sbatch'), 'utf8');
-    assert.deepEqual(sbatchLines(submit).slice(1), ['--array=0-2%1', '--requeue', '--open-mode=append', `--output=${out}/logs/slurm-%A_%a.out`, '--partition=gpu', '--account=lab-1', '--time=2:00:00', '--cpus-per-task=2', '--mem=16G', '--gres=gpu:1']);
+    assert.deepEqual(sbatchLines(submit).slice(1), [`--array=0-${readSweep(out).runs.length - 1}%1`, '--requeue', '--open-mode=append', `--output=${out}/logs/slurm-%A_%a.out`, '--partition=gpu', '--account=lab-1', '--time=2:00:00', '--cpus-per-task=2', '--mem=16G', '--gres=gpu:1']);
     assert.match(submit, /--backend webgpu --diverged-ok$/m);
     const report = sbatchLines(readFileSync(join(out, 'report.sbatch'), 'utf8'));
     assert.ok(!report.some((l) => l.startsWith('--gres')), 'the report needs no GPU');
@@ -78,7 +78,9 @@ describe('exp --emit slurm', () => {
     // Run 0 has finished: only run 1 goes to the array.
     const run0 = readSweep(out).runs[0].id;
     mkdirSync(join(out, 'runs', run0), { recursive: true });
-    writeFileSync(join(out, 'runs', run0, 'run.json'), JSON.stringify({ status: 'completed', steps: readSweep(out).steps }));
+    // (Diverged: a finished run that needs no final evaluation, only its metrics file.)
+    writeFileSync(join(out, 'runs', run0, 'run.json'), JSON.stringify({ status: 'diverged', steps: 3 }));
+    writeFileSync(join(out, 'runs', run0, 'metrics.jsonl'), '');
     const r = emit(['--preset', 'quick', '--out', out, '--submit'], { PATH: `${bin}:${process.env.PATH}` });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).submitted, { arrayJob: '41', reportJob: '42', indices: [1], watch: 'squeue -j 41,42' });
