@@ -7,6 +7,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/index.ts';
 import { correctCount, crossEntropy, type LanguageModel } from './lm.ts';
 import type { EvalMetrics } from './metrics.ts';
+import { yieldToEventLoop } from './stop.ts';
+
+/**
+ * Batches evaluated between yields to the event loop. The whole-split final evaluation queues
+ * thousands of batches without a read; on WebGPU, Dawn frees finished work (bind groups, their
+ * descriptor pools) only when the event loop turns, and lavapipe crashed (SIGSEGV in
+ * AllocateDescriptorPool) after ~1,900 batches queued in one synchronous loop. Yielding reads
+ * nothing back.
+ */
+const YIELD_EVERY = 32;
 
 /**
  * The causality check behind `EvalMetrics.futureLeak`: replaces every token after the middle of
@@ -41,7 +51,8 @@ export async function evaluate(
 ): Promise<EvalMetrics> {
   const { batchSize: B, seqLen: S } = o;
   let sums: tf.Tensor | null = null; // [2 + MoE layers], accumulated on the device
-  for (const batch of batches) {
+  for (const [i, batch] of batches.entries()) {
+    if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
     const prev: tf.Tensor | null = sums;
     sums = tf.tidy(() => {
       const ids = tf.tensor2d(batch.inputs, [B, S], 'int32');
