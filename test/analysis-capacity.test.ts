@@ -101,7 +101,9 @@ test('cf-speed: not applicable on wasm (padding skipped), paired tokens/s on bac
   const wasm = analyze(all()).evidence['cf-speed'];
   assert.deepEqual(wasm, {
     kind: 'not-applicable',
-    measured: "the runs' backend (wasm) skips empty capacity slots, so a larger capacity factor costs no padding compute; time it with --backend cpu",
+    // The speeds are shown all the same (256 tokens per step at 125 and 200 ms of CPU time).
+    measured: "top-1 tokens/s (mean over seeds): cf 1.0 2048, cf 2.0 1280; the runs' backend (wasm) skips empty capacity slots, "
+      + 'so a larger capacity factor costs no padding compute; time it with --backend cpu',
   });
   const c = paired(analyze(all({ device: cpu })).evidence['cf-speed']);
   // 256 tokens per step at 125 and 200 ms of CPU time: 2048 and 1280 tokens/s.
@@ -117,13 +119,13 @@ test('cf-speed: not applicable on wasm (padding skipped), paired tokens/s on bac
   assert.equal(analyze(div).evidence['cf-speed']?.kind, 'paired');
   // No completed cf 1.0 run (both diverged on wasm): named '?'.
   const noCf1 = analyze([...SEEDS.map((s) => run('top1-cf1', s, { status: 'diverged', evals: [] })), ...SEEDS.map((s) => run('top1-cf2', s))]);
-  assert.match(noCf1.evidence['cf-speed']!.measured, /^the runs' backend \(\?\) skips/);
+  assert.match(noCf1.evidence['cf-speed']!.measured, /cf 1\.0 no completed run, cf 2\.0 1280; the runs' backend \(\?\) skips/);
   // Records without a device: named '?'.
   const unknown = analyze(all().map((r) => ({ ...r, device: undefined })));
-  assert.match(unknown.evidence['cf-speed']!.measured, /^the runs' backend \(\?\) skips/);
+  assert.match(unknown.evidence['cf-speed']!.measured, /cf 1\.0 2048, cf 2\.0 1280; the runs' backend \(\?\) skips/);
   // The named backend is the first completed cf 1.0 run's.
   const named = analyze(all().map((r) => (r.group === 'top1-cf1' ? { ...r, device: device({ backend: 'webgpu', gpu: true }) } : r)));
-  assert.match(named.evidence['cf-speed']!.measured, /^the runs' backend \(webgpu\) skips/);
+  assert.match(named.evidence['cf-speed']!.measured, /; the runs' backend \(webgpu\) skips/);
 });
 
 test('switch-faster: tokens/s of top-1 cf 1.25 against top-2 cf 2.0, paired by seed', () => {
@@ -211,7 +213,7 @@ test('verdicts: larger capacity better in every seed is reproduced; a clear loss
   assert.equal(by(win, 'top2-quality').pValue, by(win, 'top2-quality').pRaw);
   assert.equal(by(win, 'switch-faster').verdict, 'reproduced');
   assert.equal(by(win, 'cf-speed').verdict, 'not assessed');
-  assert.match(by(win, 'cf-speed').measured, /^not applicable here: the runs' backend \(wasm\)/);
+  assert.match(by(win, 'cf-speed').measured, /^not applicable here: top-1 tokens\/s .*; the runs' backend \(wasm\)/);
   assert.deepEqual(['lower-cf-drops-more', 'dropless-drops-none'].map((id) => by(win, id).verdict), ['pass', 'pass']);
 
   // cf 2.0 worse than cf 1.0 by 0.25 in every seed: the interval [−0.25, −0.25] lies below 0.

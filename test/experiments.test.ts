@@ -112,7 +112,8 @@ describe('experiments at the quick preset', () => {
       for (const c of r.doc.claims) {
         if (c.kind === 'paper') {
           assert.equal(c.verdict, 'not assessed', `${c.id}: the quick preset must not give a verdict on the paper`);
-          assert.match(c.measured, /not assessed: /, `${c.id}: does not say why it is not assessed`);
+          // Why: the preset is too small, or the claim's mechanism is absent from these runs.
+          assert.match(c.measured, /not assessed: |not applicable here: /, `${c.id}: does not say why it is not assessed`);
         } else {
           assert.equal(c.kind, 'check', c.id);
           assert.equal(c.verdict, 'pass', `check ${c.id} failed: ${c.measured}`);
@@ -132,8 +133,11 @@ describe('experiments at the quick preset', () => {
   test('per-experiment contents: the measurements each analysis must produce', () => {
     const col = (name: string, table: string) => r(name).doc.sections.flatMap((s) => s.tables).find((t) => t.id === table)!.columns;
     const r = (name: string) => results[name] ?? assert.fail(`${name} did not run`);
-    assert.ok(col('scaling', 'scaling').includes('total params') && col('scaling', 'scaling').includes('steps speed-up vs dense'));
-    assert.deepEqual(r('scaling').doc.sections.flatMap((s) => s.figures.map((f) => f.id)).sort(), ['quality-vs-parameters', 'quality-vs-steps', 'quality-vs-time', 'speedup-to-dense']);
+    assert.ok(col('scaling', 'scaling').includes('total params') && col('scaling', 'scaling').includes('paired Δ vs dense [95% CI]'));
+    assert.ok(col('scaling', 'scaling').includes('speed-up vs dense [95% bootstrap]') && col('scaling', 'scaling').includes('router entropy (last quarter)'));
+    assert.deepEqual(r('scaling').doc.sections.flatMap((s) => s.figures.map((f) => f.id)).sort(), [
+      'difference-vs-steps', 'quality-vs-steps', 'quality-vs-time', 'router-dropped', 'router-entropy', 'router-top-gate', 'speedup-to-dense',
+    ]);
     assert.ok(col('capacity', 'capacity').includes('dropped fraction (training mean)'));
     assert.ok(r('capacity').doc.sections.flatMap((s) => s.figures).some((f) => f.id === 'dropped-over-training'));
     const nmi = r('specialization').doc.sections.flatMap((s) => s.tables).find((t) => t.id === 'nmi')!;

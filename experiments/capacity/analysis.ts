@@ -15,6 +15,8 @@ const cfLabel = (cf: number | null) => (cf === null ? 'dropless' : String(cf));
 const routerName = (router: string) => (router === 'top1' ? 'Switch (top-1)' : 'MoE (top-2)');
 
 /** Mean dropped fraction over training (every MoE layer, every step). */
+/** Mean tokens/s over an arm's completed runs, for the page; 'no completed run' if none. */
+const meanSpeed = (rs: LoadedRun[]) => (done(rs).length ? summarize(done(rs).map(tokensPerSec)).mean.toFixed(0) : 'no completed run');
 export const meanDropped = (r: LoadedRun) => summarize(r.train.flatMap((t) => t.moe.map((m) => m.droppedFraction))).mean;
 
 /** Whether the run's backend computes empty capacity slots (so padding costs time): plain JS cpu and tfjs-node. */
@@ -82,7 +84,11 @@ export function analyze(runs: LoadedRun[]): Analysis {
     const padded = done([...t1cf1, ...t1cf2]).every(computesPadding);
     evidence['cf-speed'] = padded
       ? pairedEvidence(t1cf1, t1cf2, tokensPerSec, (m) => `top-1 tokens/s: cf 1.0 ${m.a.mean.toFixed(0)} vs cf 2.0 ${m.b.mean.toFixed(0)}`)
-      : { kind: 'not-applicable', measured: `the runs' backend (${done(t1cf1)[0]?.device?.backend ?? '?'}) skips empty capacity slots, so a larger capacity factor costs no padding compute; time it with --backend cpu` };
+      : {
+        kind: 'not-applicable',
+        measured: `top-1 tokens/s (mean over seeds): cf 1.0 ${meanSpeed(t1cf1)}, cf 2.0 ${meanSpeed(t1cf2)}; `
+          + `the runs' backend (${done(t1cf1)[0]?.device?.backend ?? '?'}) skips empty capacity slots, so a larger capacity factor costs no padding compute; time it with --backend cpu`,
+      };
   }
   if (t2 && t1cf125) {
     evidence['top2-quality'] = pairedEvidence(t2, t1cf125, qualityOrUniform, (m) => `top-2 cf 2.0 ${m.a.mean.toFixed(4)} vs top-1 cf 1.25 ${m.b.mean.toFixed(4)}`);
