@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TIME_MEANING, assessAt, byGroup, done, epochs, finalNlp, hasOutcome, lateMoe, lateTrainLoss, meanEvalCurve, num, over, pairBySeed,
-  pairedEvidence, pm, qualityOrUniform, reachAt, secondsToReach, seeded, seriesOf, sizeOf, stepCostMs, stepsToReach, tokensPerSec, wallClock,
+  TIME_MEANING, assessAt, byGroup, done, epochs, finalNegLogPerplexity, hasOutcome, lateMoe, lateTrainLoss, meanEvalCurve,
+  meanPlusMinus, pairBySeed, pairedEvidence, qualityOrUniform, reachAt, secondsToReach, seeded, seriesOf, sizeOf, stepCostMs,
+  stepsToReach, summaryOverRuns, tableNumber, tokensPerSec, wallClock,
 } from '../experiments/common.ts';
 import { summarize } from '../kernel-lib/exp/stats.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
@@ -38,9 +39,9 @@ test('byGroup: groups in order of first appearance, runs in their order', () => 
   assert.equal(byGroup([]).size, 0);
 });
 
-test('finalNlp and qualityOrUniform: the final quality; a diverged run is −ln V of its vocabulary, never NaN', () => {
-  assert.equal(finalNlp(run({ final: -3.5 })), -3.5);
-  assert.ok(Number.isNaN(finalNlp({ ...run(), final: undefined })));
+test('finalNegLogPerplexity and qualityOrUniform: the final quality; a diverged run is −ln V of its vocabulary, never NaN', () => {
+  assert.equal(finalNegLogPerplexity(run({ final: -3.5 })), -3.5);
+  assert.ok(Number.isNaN(finalNegLogPerplexity({ ...run(), final: undefined })));
   assert.equal(qualityOrUniform(run({ final: -3.5 })), -3.5);
   assert.equal(qualityOrUniform(run({ status: 'diverged', evals: [[30, -5]] })), UNIFORM);
   // Even with a final evaluation on record, diverged is −ln V.
@@ -166,27 +167,27 @@ test('lateTrainLoss and lateMoe: means over the last quarter of the training row
   assert.equal(lateMoe(m, (x) => x.entropy), 1.5);
 });
 
-test('over, pm, num: summaries of completed runs and their table formats', () => {
+test('summaryOverRuns, meanPlusMinus, tableNumber: summaries of completed runs and their table formats', () => {
   const rs = [run({ seed: 0, final: -4 }), run({ seed: 1, final: -3 }), run({ seed: 2, status: 'diverged', evals: [] }), { ...run({ seed: 3 }), final: undefined }];
-  const s = over(rs, finalNlp);
+  const s = summaryOverRuns(rs, finalNegLogPerplexity);
   assert.deepEqual([s.n, s.mean], [2, -3.5]);
   close(s.se, 0.5, 'se');
-  assert.equal(pm(s), '-3.500 ± 0.500');
-  assert.equal(pm(s, 1), '-3.5 ± 0.5');
-  assert.equal(pm(summarize([2])), '2.000');
-  assert.equal(pm(summarize([2]), 2), '2.00');
-  assert.equal(pm(summarize([])), '–');
-  assert.equal(pm(summarize([NaN, Infinity])), '–');
-  assert.equal(pm({ n: 1, mean: NaN, sd: NaN, se: NaN, min: NaN, max: NaN, nonFinite: 0 }), '–');
-  assert.equal(pm({ n: 2, mean: 1, sd: NaN, se: NaN, min: 1, max: 1, nonFinite: 0 }), '1.000');
+  assert.equal(meanPlusMinus(s), '-3.500 ± 0.500');
+  assert.equal(meanPlusMinus(s, 1), '-3.5 ± 0.5');
+  assert.equal(meanPlusMinus(summarize([2])), '2.000');
+  assert.equal(meanPlusMinus(summarize([2]), 2), '2.00');
+  assert.equal(meanPlusMinus(summarize([])), '–');
+  assert.equal(meanPlusMinus(summarize([NaN, Infinity])), '–');
+  assert.equal(meanPlusMinus({ n: 1, mean: NaN, sd: NaN, se: NaN, min: NaN, max: NaN, nonFinite: 0 }), '–');
+  assert.equal(meanPlusMinus({ n: 2, mean: 1, sd: NaN, se: NaN, min: 1, max: 1, nonFinite: 0 }), '1.000');
   // Whatever else a summary says: no value without data, no ± with one seed.
-  assert.equal(pm({ n: 0, mean: 1.5, sd: NaN, se: NaN, min: 1.5, max: 1.5, nonFinite: 0 }), '–');
-  assert.equal(pm({ n: 1, mean: 2, sd: 0.5, se: 0.5, min: 2, max: 2, nonFinite: 0 }), '2.000');
-  assert.equal(num(1.23456789), 1.2346);
-  assert.equal(num(1.23456789, 2), 1.23);
-  assert.equal(num(-0.00004), -0);
-  assert.equal(num(NaN), null);
-  assert.equal(num(Infinity), null);
+  assert.equal(meanPlusMinus({ n: 0, mean: 1.5, sd: NaN, se: NaN, min: 1.5, max: 1.5, nonFinite: 0 }), '–');
+  assert.equal(meanPlusMinus({ n: 1, mean: 2, sd: 0.5, se: 0.5, min: 2, max: 2, nonFinite: 0 }), '2.000');
+  assert.equal(tableNumber(1.23456789), 1.2346);
+  assert.equal(tableNumber(1.23456789, 2), 1.23);
+  assert.equal(tableNumber(-0.00004), -0);
+  assert.equal(tableNumber(NaN), null);
+  assert.equal(tableNumber(Infinity), null);
 });
 
 test('pairBySeed and pairedEvidence: seeds both arms have an outcome for, in arm a\'s order; diverged counted, others dropped', () => {
@@ -197,7 +198,7 @@ test('pairBySeed and pairedEvidence: seeds both arms have an outcome for, in arm
   assert.deepEqual(pairBySeed(b, a, qualityOrUniform), { a: [-5, -6, UNIFORM], b: [-4, UNIFORM, -1], seeds: [0, 1, 4] });
   // A seed's later outcome in b is found past a failed run of the same seed.
   const b2 = [run({ seed: 0, status: 'failed' }), run({ seed: 0, final: -7 })];
-  assert.deepEqual(pairBySeed([run({ seed: 0, final: -4 })], b2, finalNlp), { a: [-4], b: [-7], seeds: [0] });
+  assert.deepEqual(pairBySeed([run({ seed: 0, final: -4 })], b2, finalNegLogPerplexity), { a: [-4], b: [-7], seeds: [0] });
   const e = pairedEvidence(a, b, qualityOrUniform, (m) => `${m.a.n} ${m.a.mean.toFixed(3)} ${m.b.mean.toFixed(3)}`);
   assert.deepEqual(e, { kind: 'paired', a: [-4, UNIFORM, -1], b: [-5, -6, UNIFORM], seeds: [0, 1, 4], measured: `3 ${((-5 + UNIFORM) / 3).toFixed(3)} ${((-11 + UNIFORM) / 3).toFixed(3)}` });
 });
