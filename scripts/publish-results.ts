@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { EXPERIMENTS } from '../experiments/index.ts';
 import { latestFinishedSweep } from '../kernel-lib/exp/orchestrate.ts';
-import type { Claim, ReportDoc } from '../kernel-lib/report/types.ts';
+import type { Claim, ReportDoc, Table } from '../kernel-lib/report/types.ts';
 import { minimumDetectableEffect } from '../kernel-lib/exp/stats.ts';
 import { writeFileAtomic } from '../kernel-lib/util/atomic.ts';
 
@@ -67,6 +67,17 @@ function sweepMinutes(dir: string): { span: number; cpu: number; runs: number } 
 
 const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The report's own tables, in markdown (the run list and the claims are shown elsewhere). */
+function markdownTables(doc: ReportDoc): string[] {
+  const shown = (v: Table['rows'][number][number]) => (v === null || v === undefined || v === '' ? '–' : cell(String(v)));
+  return doc.sections.flatMap((s) => s.tables)
+    .filter((t) => !['runs', 'claims', 'checks'].includes(t.id))
+    .map((t) => [
+      `**${cell(t.title)}**${t.caption ? ` ${t.caption}` : ''}`,
+      [`| ${t.columns.map(cell).join(' | ')} |`, `| ${t.columns.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(shown).join(' | ')} |`)].join('\n'),
+    ].join('\n\n'));
+}
 
 /**
  * Seeds a paired t test needs for 80% power (one-sided 5%, before Holm) at the effect measured,
@@ -144,6 +155,7 @@ async function main(): Promise<void> {
           `## ${doc.title}`,
           `[report.json](${name}/report.json) · [summary.csv](${name}/summary.csv) · tables: ${readdirSync(join(target, 'tables')).map((t) => `[${t}](${name}/tables/${t})`).join(', ')}; built ${doc.generated}.`,
           diff ? `**Differences from the paper**\n\n${diff.paragraphs.join('\n')}` : '',
+          ...markdownTables(doc),
           ...figures,
         ].filter(Boolean).join('\n\n'),
       );
