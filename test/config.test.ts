@@ -17,11 +17,15 @@ import { NON_COMPUTATIONAL_KEYS, readSavedConfig } from '../kernel-lib/train/run
 const tmp = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A run's defaults as every saved config.json and sweep key has had them: key order included. */
+/**
+ * A run's defaults as every saved config.json and sweep key has had them: key order included.
+ * Issue 18 added numSharedExperts, sharedDff and biasUpdateRate (a saved config without them
+ * reads back with these defaults).
+ */
 const DEFAULTS_JSON =
   '{"name":"run","outDir":"runs","backend":"auto","seed":0,"resume":true,"corpus":"brown","vocabSize":8000,"splitSeed":0,"batchSize":16,' +
-  '"seqLen":64,"dModel":128,"numHeads":4,"numLayers":4,"dFf":512,"expertDff":null,"ffn":"moe","sparseEvery":2,"router":"top1","numExperts":8,"k":2,' +
-  '"capacityFactor":1.25,"evalCapacityFactor":2,"balanceCoef":0.01,"zCoef":0.001,"jitterEps":0,"expertDropout":0,"activation":"relu","dropout":0,' +
+  '"seqLen":64,"dModel":128,"numHeads":4,"numLayers":4,"dFf":512,"expertDff":null,"numSharedExperts":0,"sharedDff":null,"ffn":"moe","sparseEvery":2,"router":"top1","numExperts":8,"k":2,' +
+  '"capacityFactor":1.25,"evalCapacityFactor":2,"balanceCoef":0.01,"zCoef":0.001,"biasUpdateRate":0,"jitterEps":0,"expertDropout":0,"activation":"relu","dropout":0,' +
   '"initScale":0.1,"routerDtype":"float32","tiedEmbeddings":true,"allowExpertChoice":false,"steps":1000,"lr":0.001,"minLr":0.0001,"warmupSteps":100,' +
   '"decay":"cosine","weightDecay":0.01,"beta1":0.9,"beta2":0.98,"epsilon":1e-8,"gradClip":1,"logEvery":10,"evalEvery":200,"evalBatches":8,' +
   '"finalEvalBatches":0,"checkpointEvery":200,"routingEvery":0,"routingBatches":8,"progress":"auto"}';
@@ -39,7 +43,7 @@ describe('one schema', () => {
   test("a field's flags: bookkeeping keys do not refuse a resume; moeOnly keys are refused for a dense model", () => {
     assert.deepEqual([...NON_COMPUTATIONAL_KEYS].sort(), ['backend', 'checkpointEvery', 'evalEvery', 'logEvery', 'name', 'outDir', 'progress', 'resume', 'routingEvery', 'steps']);
     const moeOnly = Object.entries(CONFIG_FIELDS).filter(([, f]) => 'moeOnly' in f).map(([k]) => k);
-    assert.deepEqual(moeOnly.sort(), ['allowExpertChoice', 'capacityFactor', 'evalCapacityFactor', 'expertDff', 'expertDropout', 'jitterEps', 'k', 'numExperts', 'router', 'routerDtype']);
+    assert.deepEqual(moeOnly.sort(), ['allowExpertChoice', 'biasUpdateRate', 'capacityFactor', 'evalCapacityFactor', 'expertDff', 'expertDropout', 'jitterEps', 'k', 'numExperts', 'numSharedExperts', 'router', 'routerDtype', 'sharedDff']);
   });
 
   test('the --key=value parser reads each field by its type', () => {

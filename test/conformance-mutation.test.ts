@@ -195,7 +195,7 @@ const P = 'conformance case c: ';
 
 test('parseCase: a valid case with every field, and the defaults of the optional config fields', () => {
   const c = parseCase(goodCase(), 'c');
-  assert.deepEqual(c.dims, { T: 2, D: 2, E: 2, F: 1 });
+  assert.deepEqual(c.dims, { T: 2, D: 2, E: 2, F: 1, S: 0, Fs: 0 });
   assert.deepEqual(c.config, { router: 'topk', k: 2, capacityFactor: 1.5, activation: 'gelu', balanceCoef: 0.5, zCoef: 0.25 });
   assert.equal(c.name, 'c');
   assert.deepEqual(c.cotangent, [[1, 0], [0, 1]]);
@@ -223,8 +223,8 @@ test('parseCase refuses a malformed case, naming the case, the field and the val
   const cases: [string, (o: Record<string, any>) => unknown, string][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
     ['not an object', () => null, 'must be a JSON object'],
     ['an array', () => [], 'must be a JSON object'],
-    ['unknown field', (o) => ((o.extra = 1), o), "unknown field 'extra' (known: config, x, routerWeight, w1, w2, cotangent, expected)"],
-    ['unknown fields', (o) => ((o.a = 1), (o.b = 2), o), "unknown fields 'a', 'b' (known: config, x, routerWeight, w1, w2, cotangent, expected)"],
+    ['unknown field', (o) => ((o.extra = 1), o), "unknown field 'extra' (known: config, x, routerWeight, w1, w2, cotangent, routerBias, sharedW1, sharedW2, expected)"],
+    ['unknown fields', (o) => ((o.a = 1), (o.b = 2), o), "unknown fields 'a', 'b' (known: config, x, routerWeight, w1, w2, cotangent, routerBias, sharedW1, sharedW2, expected)"],
     ['missing x', (o) => (delete o.x, o), "missing field 'x'"],
     ['missing w2', (o) => (delete o.w2, o), "missing field 'w2'"],
     ['config not an object', (o) => ((o.config = 'top1'), o), "'config' must be an object"],

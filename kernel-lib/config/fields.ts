@@ -71,6 +71,14 @@ export const CONFIG_FIELDS = {
    * per token as a dense FFN of width dFf (the FLOP-matched comparison of Switch §2.3 / Fig. 6).
    */
   expertDff: int({ level: 'layer', min: 1, orNull: '= dFf', default: null, moeOnly: true, help: 'hidden width of each expert; null = dFf (top-2 with dFf/2 is FLOP-matched to dense)' }),
+  /**
+   * Shared experts (DeepSeekMoE, Dai et al. 2024, arXiv 2401.06066): dense FFNs of width
+   * sharedDff that every token of an MoE layer passes through, added to the routed output with
+   * weight 1; they enter neither the expert counts nor the dropped fraction nor the losses.
+   */
+  numSharedExperts: int({ level: 'layer', min: 0, default: 0, moeOnly: true, help: 'shared experts per MoE layer (DeepSeekMoE): dense FFNs every token passes through, added to the routed output' }),
+  /** Hidden width of each shared expert; null = dFf. Set only with numSharedExperts > 0 (moe/config.ts). */
+  sharedDff: int({ level: 'layer', min: 1, orNull: '= dFf', default: null, moeOnly: true, help: 'hidden width of each shared expert; null = dFf' }),
   /** 'moe': the blocks picked by sparseEvery have MoE FFNs; 'dense': every FFN is dense (the baseline). */
   ffn: choice(FFN_KINDS, { level: 'model', default: 'moe', help: "'moe': every sparseEvery-th FFN is an MoE layer; 'dense': none is" }),
   /** Block i is sparse when i % sparseEvery === sparseEvery − 1 (Switch §2, GShard: every other); 1 = every FFN, 0 = none (a sweep over it can include the dense end). */
@@ -93,6 +101,14 @@ export const CONFIG_FIELDS = {
   balanceCoef: num({ level: 'layer', min: 0, default: 1e-2, help: 'load-balancing loss coefficient α (Switch eq. 4)' }),
   /** Router z-loss coefficient (ST-MoE §3.3: 1e-3). */
   zCoef: num({ level: 'layer', min: 0, default: 1e-3, help: 'router z-loss coefficient (ST-MoE)' }),
+  /**
+   * γ of balancing without an auxiliary loss (Wang et al. 2024, arXiv 2408.15664; DeepSeek-V3):
+   * each MoE layer holds a bias b[E] added to the router's probabilities to choose experts (not
+   * to weigh them); after each training step `b_e += γ·sign(mean load − load_e)` from the step's
+   * loads (moe/router-bias.ts). The bias is state, not a trained weight: saved in checkpoints and
+   * reported in the metrics. 0 = off (no bias at all). Token-choice routers only.
+   */
+  biasUpdateRate: num({ level: 'layer', min: 0, default: 0, moeOnly: true, help: "γ: after each step an MoE layer's router bias moves b_e += γ·sign(mean load − load_e) (loss-free balancing; top1/topk); 0 = off" }),
   /** Multiplicative jitter ε on the router input only: x·U(1−ε, 1+ε) when training; 0 = off (Switch §2.4 used 1e-2 in experiments). */
   jitterEps: num({ level: 'layer', min: 0, max: 1, default: 0, moeOnly: true, help: 'multiplicative jitter ε on the router input when training; 0 = off' }),
   /** Dropout on the experts' hidden activations when training ("expert dropout", Switch §3: 0.4 when fine-tuning). */

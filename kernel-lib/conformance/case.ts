@@ -1,10 +1,11 @@
 /**
  * Conformance cases (docs/conformance.md; fixtures in test/fixtures/conformance): one MoE layer
- * on one group, with the answer from an independent float64 implementation.
+ * on one group, with the answer from an independent float64 implementation; optionally with a
+ * router bias or shared experts (the format's extensions).
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ACTIVATIONS, ROUTER_NAMES, type Activation, type RouterName } from '../moe/config.ts';
+import { ACTIVATIONS, biasRefusedBecause, ROUTER_NAMES, type Activation, type RouterName } from '../moe/config.ts';
 
 export interface CaseConfig {
   router: RouterName;
@@ -20,6 +21,10 @@ export interface CaseGrads {
   routerWeight: number[][];
   w1: number[][][];
   w2: number[][][];
+  /** [S][D][Fs], when the case has shared experts */
+  sharedW1?: number[][][];
+  /** [S][Fs][D], with sharedW1 */
+  sharedW2?: number[][][];
 }
 
 /** The output fields, as the reference writes them. */
@@ -46,8 +51,15 @@ export interface ConformanceCase {
   w2: number[][][];
   /** [T][D], when gradients are asked for */
   cotangent?: number[][];
+  /** [E], token-choice routers only: added to probs to choose experts (extension) */
+  routerBias?: number[];
+  /** [S][D][Fs] shared experts' input projections (extension) */
+  sharedW1?: number[][][];
+  /** [S][Fs][D] shared experts' output projections, with sharedW1 */
+  sharedW2?: number[][][];
   expected?: CaseOutput;
-  dims: { T: number; D: number; E: number; F: number };
+  /** S = 0 and Fs = 0 without shared experts. */
+  dims: { T: number; D: number; E: number; F: number; S: number; Fs: number };
 }
 
 class CaseError extends Error {}
@@ -75,10 +87,12 @@ function tensorField(name: string, field: string, v: unknown, shape: (number | n
   return dims;
 }
 
-const CASE_KEYS = ['config', 'x', 'routerWeight', 'w1', 'w2', 'cotangent', 'expected'];
+const CASE_KEYS = ['config', 'x', 'routerWeight', 'w1', 'w2', 'cotangent', 'routerBias', 'sharedW1', 'sharedW2', 'expected'];
 const CONFIG_KEYS = ['router', 'k', 'capacityFactor', 'activation', 'balanceCoef', 'zCoef'];
 const EXPECTED_KEYS = ['y', 'expertIndex', 'expertCounts', 'droppedFraction', 'balanceLoss', 'zLoss', 'grads'];
 const GRAD_KEYS = ['x', 'routerWeight', 'w1', 'w2'];
+/** The gradients a case with shared experts adds. */
+const SHARED_GRAD_KEYS = ['sharedW1', 'sharedW2'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -99,7 +113,7 @@ function finiteNumber(name: string, field: string, v: unknown): number {
 function parseExpected(name: string, v: unknown, dims: ConformanceCase['dims'], withGrads: boolean): CaseOutput {
   if (!isObject(v)) fail(name, `'expected' must be an object with ${EXPECTED_KEYS.join(', ')}, got ${JSON.stringify(v)?.slice(0, 40)}`);
   onlyKeys(name, 'expected.', v, EXPECTED_KEYS);
-  const { T, D, E, F } = dims;
+  const { T, D, E, F, S, Fs } = dims;
   for (const f of EXPECTED_KEYS) if (!(f in v) && (f !== 'grads' || withGrads)) fail(name, `missing field 'expected.${f}'`);
   tensorField(name, 'expected.y', v.y, [T, D]);
   tensorField(name, 'expected.expertIndex', v.expertIndex, [T]);
@@ -114,13 +128,18 @@ function parseExpected(name: string, v: unknown, dims: ConformanceCase['dims'], 
   if ('grads' in v) {
     if (!withGrads) fail(name, `'expected.grads' is given but the case has no 'cotangent' to take gradients along`);
     const g = v.grads;
-    if (!isObject(g)) fail(name, `'expected.grads' must be an object with ${GRAD_KEYS.join(', ')}`);
-    onlyKeys(name, 'expected.grads.', g, GRAD_KEYS);
-    for (const f of GRAD_KEYS) if (!(f in g)) fail(name, `missing field 'expected.grads.${f}'`);
+    const keys = S > 0 ? [...GRAD_KEYS, ...SHARED_GRAD_KEYS] : GRAD_KEYS;
+    if (!isObject(g)) fail(name, `'expected.grads' must be an object with ${keys.join(', ')}`);
+    onlyKeys(name, 'expected.grads.', g, keys);
+    for (const f of keys) if (!(f in g)) fail(name, `missing field 'expected.grads.${f}'${S > 0 ? ' (the case has shared experts)' : ''}`);
     tensorField(name, 'expected.grads.x', g.x, [T, D]);
     tensorField(name, 'expected.grads.routerWeight', g.routerWeight, [D, E]);
     tensorField(name, 'expected.grads.w1', g.w1, [E, D, F]);
     tensorField(name, 'expected.grads.w2', g.w2, [E, F, D]);
+    if (S > 0) {
+      tensorField(name, 'expected.grads.sharedW1', g.sharedW1, [S, D, Fs]);
+      tensorField(name, 'expected.grads.sharedW2', g.sharedW2, [S, Fs, D]);
+    }
   }
   return v as unknown as CaseOutput;
 }
@@ -137,6 +156,20 @@ function blameWidth(name: string, o: Record<string, unknown>): void {
   if (dx !== undefined && weights[0] !== undefined && weights.every((d) => d === weights[0]) && dx !== weights[0]) {
     fail(name, `x has rows of ${dx} entries, but routerWeight, w1 and w2 have D = ${weights[0]}: x must be [T, ${weights[0]}]`);
   }
+}
+
+/** Checks sharedW1 [S][D][Fs] and sharedW2 [S][Fs][D] (both or neither); returns [S, Fs], [0, 0] without them. */
+function sharedDims(name: string, o: Record<string, unknown>, D: number): [number, number] {
+  const has1 = o.sharedW1 !== undefined;
+  const has2 = o.sharedW2 !== undefined;
+  if (!has1 && !has2) return [0, 0];
+  if (has1 !== has2) fail(name, `'${has1 ? 'sharedW1' : 'sharedW2'}' is given without '${has1 ? 'sharedW2' : 'sharedW1'}': shared experts need both (sharedW1 [S][D][Fs], sharedW2 [S][Fs][D])`);
+  const len = (v: unknown) => (Array.isArray(v) ? v.length : undefined);
+  const d1 = len((o.sharedW1 as unknown[])?.[0]);
+  if (d1 !== undefined && d1 !== D) fail(name, `sharedW1[0] has ${d1} rows, but x has D = ${D}: sharedW1 must be [S][${D}][Fs]`);
+  const [S, , Fs] = tensorField(name, 'sharedW1', o.sharedW1, [null, D, null]);
+  tensorField(name, 'sharedW2', o.sharedW2, [S, Fs, D]);
+  return [S, Fs];
 }
 
 /** Parses and validates a case object; errors name the case, the field and the bad value. */
@@ -167,7 +200,13 @@ export function parseCase(raw: unknown, name: string): ConformanceCase {
   if (o.cotangent !== undefined) tensorField(name, 'cotangent', o.cotangent, [T, D]);
   if (c.router !== 'expert-choice' && (k as number) > E) fail(name, `config.k = ${k} exceeds the number of experts E = ${E}`);
   if (c.router === 'top1' && k !== 1) fail(name, `config.k = ${k} with router top1 (top1 routes to exactly 1 expert)`);
-  const dims = { T, D, E, F };
+  if (o.routerBias !== undefined) {
+    const why = biasRefusedBecause(c.router as RouterName);
+    if (why) fail(name, `routerBias ${JSON.stringify(o.routerBias)?.slice(0, 80)} is given, but ${why}`);
+    tensorField(name, 'routerBias', o.routerBias, [E]);
+  }
+  const [S, Fs] = sharedDims(name, o, D);
+  const dims = { T, D, E, F, S, Fs };
   const expected = 'expected' in o ? parseExpected(name, o.expected, dims, o.cotangent !== undefined) : undefined;
   return {
     name,
@@ -184,6 +223,8 @@ export function parseCase(raw: unknown, name: string): ConformanceCase {
     w1: o.w1 as number[][][],
     w2: o.w2 as number[][][],
     cotangent: o.cotangent as number[][] | undefined,
+    ...(o.routerBias !== undefined ? { routerBias: o.routerBias as number[] } : {}),
+    ...(S > 0 ? { sharedW1: o.sharedW1 as number[][][], sharedW2: o.sharedW2 as number[][][] } : {}),
     expected,
     dims,
   };

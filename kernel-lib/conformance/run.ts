@@ -7,10 +7,11 @@ import type { CaseOutput, ConformanceCase } from './case.ts';
 
 /**
  * Computes every output field of a case (gradients when it has a cotangent) of
- * `L = Σ y·cotangent + balanceCoef·balanceLoss + zCoef·zLoss`.
+ * `L = Σ y·cotangent + balanceCoef·balanceLoss + zCoef·zLoss`, with respect to x, the router, the
+ * experts and the shared experts when it has any (the router bias is a constant).
  */
 export async function runCase(c: ConformanceCase): Promise<CaseOutput> {
-  const { T, D, E, F } = c.dims;
+  const { T, D, E, F, S, Fs } = c.dims;
   const cfg = resolveMoeConfig({
     dModel: D,
     dFf: F,
@@ -24,6 +25,8 @@ export async function runCase(c: ConformanceCase): Promise<CaseOutput> {
     zCoef: c.config.zCoef,
     jitterEps: 0,
     expertDropout: 0,
+    numSharedExperts: S,
+    sharedDff: S > 0 ? Fs : null,
   });
   const x = tf.tensor2d(c.x, [T, D]);
   const params: MoeParams = {
@@ -31,6 +34,12 @@ export async function runCase(c: ConformanceCase): Promise<CaseOutput> {
     w1: tf.tensor3d(c.w1, [E, D, F]),
     w2: tf.tensor3d(c.w2, [E, F, D]),
   };
+  if (c.routerBias) params.routerBias = tf.tensor1d(c.routerBias);
+  if (c.sharedW1 && c.sharedW2) {
+    params.sharedW1 = tf.tensor3d(c.sharedW1, [S, D, Fs]);
+    params.sharedW2 = tf.tensor3d(c.sharedW2, [S, Fs, D]);
+  }
+  const owned = Object.values(params).filter((t) => t !== undefined);
   const opts = { training: false, returnExpertIndex: true };
   try {
     const fwd = tf.tidy(() => {
@@ -49,19 +58,23 @@ export async function runCase(c: ConformanceCase): Promise<CaseOutput> {
     };
     if (c.cotangent) {
       const cot = tf.tensor2d(c.cotangent, [T, D]);
+      const shared = params.sharedW1 && params.sharedW2 ? [params.sharedW1, params.sharedW2] : [];
       const grads = tf.tidy(() =>
-        tf.grads((xx: tf.Tensor, rw: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor) => {
-          const out = moeForward(cfg, { routerWeight: rw as tf.Tensor2D, w1: w1 as tf.Tensor3D, w2: w2 as tf.Tensor3D }, xx, opts);
+        tf.grads((xx: tf.Tensor, rw: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, ...sw: tf.Tensor[]) => {
+          const p: MoeParams = { routerWeight: rw as tf.Tensor2D, w1: w1 as tf.Tensor3D, w2: w2 as tf.Tensor3D, routerBias: params.routerBias };
+          if (sw.length) [p.sharedW1, p.sharedW2] = sw as tf.Tensor3D[];
+          const out = moeForward(cfg, p, xx, opts);
           return sumTensors([tf.sum(tf.mul(out.y, cot)), tf.mul(out.metrics.balanceLoss, c.config.balanceCoef), tf.mul(out.metrics.zLoss, c.config.zCoef)]);
-        })([x, params.routerWeight, params.w1, params.w2]),
+        })([x, params.routerWeight, params.w1, params.w2, ...shared]),
       );
-      const [gx, grw, gw1, gw2] = await Promise.all(grads.map((g) => g.array()));
+      const [gx, grw, gw1, gw2, gs1, gs2] = await Promise.all(grads.map((g) => g.array()));
       tf.dispose([...grads, cot]);
       result.grads = { x: gx as number[][], routerWeight: grw as number[][], w1: gw1 as number[][][], w2: gw2 as number[][][] };
+      if (shared.length) Object.assign(result.grads, { sharedW1: gs1 as number[][][], sharedW2: gs2 as number[][][] });
     }
     return result;
   } finally {
-    tf.dispose([x, params.routerWeight, params.w1, params.w2]);
+    tf.dispose([x, ...owned]);
   }
 }
 
@@ -121,7 +134,14 @@ export function checkCase(got: CaseOutput, expected: CaseOutput): CaseCheck {
   abs('zLoss');
   if (expected.grads) {
     if (!got.grads) failures.push('grads: expected gradients, none computed (case has no cotangent?)');
-    else for (const f of ['x', 'routerWeight', 'w1', 'w2'] as const) rel(`grads.${f}`, got.grads[f], expected.grads[f]);
+    else {
+      for (const f of ['x', 'routerWeight', 'w1', 'w2'] as const) rel(`grads.${f}`, got.grads[f], expected.grads[f]);
+      for (const f of ['sharedW1', 'sharedW2'] as const) {
+        if (expected.grads[f] === undefined) continue;
+        if (got.grads[f] === undefined) failures.push(`grads.${f}: expected the shared experts' gradient, none computed`);
+        else rel(`grads.${f}`, got.grads[f], expected.grads[f]);
+      }
+    }
   }
   return { pass: failures.length === 0, failures, errors };
 }

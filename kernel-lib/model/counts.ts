@@ -12,14 +12,17 @@
  *   for T tokens — capped at E, and E when dropless). Routers count as active; embeddings and
  *   LayerNorms count fully, so a dense model's active count equals its total. Nominal: tokens
  *   dropped by the capacity limit are not subtracted.
+ *   Shared experts (S of width Fs, DeepSeekMoE) are dense: every token uses all of them, so they
+ *   count fully in the total and the active count alike.
  * - `flopsPerToken.forward` = 2 · (active non-embedding matmul weights: attention 4D², dense FFN
- *   2DF, MoE activeExperts·2DF + router DE) + attention scores and values 2·2·seqLen·D per layer
+ *   2DF, MoE activeExperts·2DF + S·2DFs + router DE) + attention scores and values 2·2·seqLen·D per layer
  *   + output projection 2·D·V. One multiply-add = 2 FLOPs. Attention is charged for the *full*
  *   seqLen × seqLen score matrix, as the masked dense kernel computes it (a causal-aware kernel
  *   would do about half); it assumes sequences of the full seqLen. Not counted: embedding
  *   lookups, LayerNorm, softmax, activations, routing (top-k, dispatch/combine). `training` =
  *   3 × forward (the backward pass costs about twice the forward).
  */
+import { expertWidth, sharedWidth } from '../moe/config.ts';
 import { isMoeLayer, moeLayerIndices, resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.ts';
 
 export interface ParameterCounts {
@@ -57,8 +60,9 @@ function blockMatmulWeights(cfg: ModelConfig, i: number): [number, number] {
   const attention = 4 * D * D; // wq, wk, wv, wo
   if (!isMoeLayer(cfg, i)) return [attention + 2 * D * F, attention + 2 * D * F];
   const router = D * E;
-  const Fe = cfg.expertDff ?? F;
-  return [attention + router + E * 2 * D * Fe, attention + router + activeExperts(cfg) * 2 * D * Fe];
+  const Fe = expertWidth(cfg);
+  const shared = cfg.numSharedExperts * 2 * D * sharedWidth(cfg); // every token uses every shared expert
+  return [attention + router + shared + E * 2 * D * Fe, attention + router + shared + activeExperts(cfg) * 2 * D * Fe];
 }
 
 /** Parameter counts from the config (equal to the sizes of `TransformerLM`'s variables). */
@@ -106,7 +110,8 @@ export function describeModel(config: ModelConfigInput): string {
   const shape = `${cfg.numLayers}L d${cfg.dModel} h${cfg.numHeads} ff${cfg.dFf} V${cfg.vocabSize} ctx${cfg.seqLen}${cfg.tiedEmbeddings ? '' : ' untied'}`;
   const cf = `cf ${cfg.capacityFactor ?? 'dropless'}`;
   const router = cfg.router === 'top1' ? 'Switch top-1' : cfg.router === 'topk' ? `top-${cfg.k}` : 'expert-choice';
-  const ffn = moe.length === 0 ? 'dense FFN' : `${router} E${cfg.numExperts} in ${moe.length}/${cfg.numLayers} FFNs (${cf})`;
+  const shared = cfg.numSharedExperts > 0 ? ` + ${cfg.numSharedExperts} shared (ff${sharedWidth(cfg)})` : '';
+  const ffn = moe.length === 0 ? 'dense FFN' : `${router} E${cfg.numExperts}${shared} in ${moe.length}/${cfg.numLayers} FFNs (${cf})`;
   const p = parameterCounts(cfg);
   return `${shape} | ${ffn} | ${short(p.total)} params, ${short(p.activePerToken)} active/token | ${short(flopsPerToken(cfg).forward)} FLOPs/token fwd`;
 }

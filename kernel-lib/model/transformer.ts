@@ -59,7 +59,8 @@ const BLOCK_INIT = { wq: 0, wk: 1, wv: 2, wo: 3, ffn: 4 } as const;
  * Variable names (stable, used by checkpoints): `embed/tokens` [V,D], `embed/positions`
  * [seqLen,D], `block{i}/ln1/{gain,bias}` [D], `block{i}/attn/{wq,wk,wv,wo}` [D,D],
  * `block{i}/ln2/{gain,bias}` [D], then either `block{i}/ffn/w1` [D,F], `block{i}/ffn/w2` [F,D]
- * or `block{i}/moe/router` [D,E], `block{i}/moe/w1` [E,D,F], `block{i}/moe/w2` [E,F,D];
+ * or `block{i}/moe/router` [D,E], `block{i}/moe/w1` [E,D,F], `block{i}/moe/w2` [E,F,D] (and with
+ * S = numSharedExperts > 0, `block{i}/moe/shared_w1` [S,D,Fs], `block{i}/moe/shared_w2` [S,Fs,D]);
  * `lnFinal/{gain,bias}` [D]; `head/w` [D,V] only when embeddings are untied.
  *
  * Init (Switch §2.4): every matrix is truncated normal with σ = sqrt(initScale / fan_in) via
@@ -101,6 +102,10 @@ export class TransformerLM {
           this.named[`block${i}/moe/router`] = layer.params.routerWeight;
           this.named[`block${i}/moe/w1`] = layer.params.w1;
           this.named[`block${i}/moe/w2`] = layer.params.w2;
+          if (layer.params.sharedW1 && layer.params.sharedW2) {
+            this.named[`block${i}/moe/shared_w1`] = layer.params.sharedW1;
+            this.named[`block${i}/moe/shared_w2`] = layer.params.sharedW2;
+          }
           ffn = { kind: 'moe', config: layer.config, params: layer.params };
         } else {
           const init = initDenseParams(D, F, s, at(BLOCK_INIT.ffn));

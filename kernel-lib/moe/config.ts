@@ -27,6 +27,19 @@ export const DEFAULT_MOE_CONFIG = defaultsAt(CONFIG_FIELDS, 'layer', true) as Om
 /** F: the hidden width of each expert. */
 export const expertWidth = (cfg: Pick<MoeConfig, 'dFf' | 'expertDff'>): number => cfg.expertDff ?? cfg.dFf;
 
+/** Fs: the hidden width of each shared expert. */
+export const sharedWidth = (cfg: Pick<MoeConfig, 'dFf' | 'sharedDff'>): number => cfg.sharedDff ?? cfg.dFf;
+
+/** Routers that take a router bias (token choice: the bias moves which experts a token chooses). */
+export const BIASED_ROUTERS: readonly RouterName[] = ['top1', 'topk'];
+
+/** Why a router takes no router bias, or null when it takes one. */
+export function biasRefusedBecause(router: RouterName): string | null {
+  return BIASED_ROUTERS.includes(router)
+    ? null
+    : `router '${router}' takes no router bias: each expert picks its tokens, balanced by construction; the bias is for token-choice routers (${BIASED_ROUTERS.join(', ')})`;
+}
+
 /** Why a router reads no k. */
 const NO_K: Partial<Record<RouterName, string>> = { top1: 'it sends each token to 1 expert', 'expert-choice': 'each expert picks its tokens' };
 
@@ -41,6 +54,8 @@ export function kIgnoredBecause(cfg: Pick<MoeConfig, 'router' | 'k'>): string | 
 /** The layer's checks across fields, at every level. */
 export const LAYER_RULES: Rule<MoeConfig>[] = [
   (c) => (routedK(c) > c.numExperts ? `k = ${routedK(c)} exceeds numExperts = ${c.numExperts}` : null),
+  (c) => (c.biasUpdateRate > 0 && biasRefusedBecause(c.router) ? `biasUpdateRate = ${c.biasUpdateRate} with ${biasRefusedBecause(c.router)}` : null),
+  (c) => (c.sharedDff !== null && c.numSharedExperts === 0 ? `sharedDff = ${c.sharedDff} sizes shared experts, but numSharedExperts = 0 (set numSharedExperts ≥ 1, or leave sharedDff null)` : null),
 ];
 
 /**

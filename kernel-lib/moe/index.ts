@@ -12,6 +12,8 @@ export * from './losses.ts';
 export * from './init.ts';
 export * from './layer.ts';
 export * from './dense.ts';
+export * from './shared-experts.ts';
+export * from './router-bias.ts';
 export * from './routing/index.ts';
 // The names and attributes of the kernels these ops run (kernels/contracts.ts), public as before.
 export {

@@ -1,15 +1,18 @@
 /**
- * The MoE layer: route, dispatch, run the experts, combine. One call routes one group of T tokens.
- * Letters: T tokens, D model, F expert hidden, E experts, C capacity, k choices per token.
+ * The MoE layer: route, dispatch, run the experts, combine, and add the shared experts when it has
+ * any. One call routes one group of T tokens. Letters: T tokens, D model, F expert hidden,
+ * E experts, C capacity, k choices per token, S shared experts of hidden width Fs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { expertWidth, resolveMoeConfig, type MoeConfig, type MoeConfigInput } from './config.ts';
+import { biasRefusedBecause, expertWidth, resolveMoeConfig, sharedWidth, type MoeConfig, type MoeConfigInput } from './config.ts';
 import { combine, combineExpertChoice, dispatch, slotTokens } from './dispatch.ts';
 import { expertFfn, packedExpertFfn } from './experts.ts';
 import { packLayout, packedRowTile } from './packed-layout.ts';
 import { combineRows, gatherRows } from './packed-rows.ts';
 import { truncatedNormalInit } from './init.ts';
+import { routerBiasUpdate } from './router-bias.ts';
 import { getRouter, untaped, type Routing } from './routing/index.ts';
+import { initSharedParams, sharedExpertsFfn, type SharedParams } from './shared-experts.ts';
 
 /** The layer's weights (no biases, as in T5/Switch). */
 export interface MoeParams {
@@ -19,6 +22,16 @@ export interface MoeParams {
   w1: tf.Tensor3D;
   /** float32[E,F,D] */
   w2: tf.Tensor3D;
+  /**
+   * float32[E] router bias: token choice chooses the k largest of probs + bias, the gates still
+   * from probs (loss-free balancing, moe/router-bias.ts). A constant: no gradient reaches it.
+   * Token-choice routers only. Absent: no bias (the layer's own exists when biasUpdateRate > 0).
+   */
+  routerBias?: tf.Tensor1D;
+  /** float32[S,D,Fs] shared experts' input projections; present exactly when numSharedExperts = S > 0. */
+  sharedW1?: tf.Tensor3D;
+  /** float32[S,Fs,D] shared experts' output projections; with sharedW1. */
+  sharedW2?: tf.Tensor3D;
 }
 
 export interface MoeCallOptions {
@@ -79,10 +92,37 @@ export function checkShapes(cfg: MoeConfig, params: MoeParams, x: tf.Tensor): vo
   expect('routerWeight', params.routerWeight.shape, [D, E]);
   expect('w1', params.w1.shape, [E, D, F]);
   expect('w2', params.w2.shape, [E, F, D]);
+  const S = cfg.numSharedExperts;
+  if (S > 0) {
+    const Fs = sharedWidth(cfg);
+    for (const name of ['sharedW1', 'sharedW2'] as const) {
+      if (!params[name]) throw new Error(`MoE layer: numSharedExperts = ${S} but no ${name} float32[${name === 'sharedW1' ? `${S},${D},${Fs}` : `${S},${Fs},${D}`}] was given`);
+    }
+    expect('sharedW1', params.sharedW1!.shape, [S, D, Fs]);
+    expect('sharedW2', params.sharedW2!.shape, [S, Fs, D]);
+  } else if (params.sharedW1 || params.sharedW2) {
+    throw new Error(`MoE layer: shared expert weights given (${params.sharedW1 ? `sharedW1 [${params.sharedW1.shape.join(',')}]` : `sharedW2 [${params.sharedW2!.shape.join(',')}]`}), but numSharedExperts = 0: set numSharedExperts (and sharedDff) to use them`);
+  }
+  if (params.routerBias) {
+    const why = biasRefusedBecause(cfg.router);
+    if (why) throw new Error(`MoE layer: got a routerBias ${describeValues(params.routerBias)}; ${why}`);
+    expect('routerBias', params.routerBias.shape, [E]);
+  }
   if (x.rank < 2 || x.shape[x.rank - 1] !== D) {
     throw new Error(`MoE layer: input has shape [${x.shape.join(',')}], expected [T,${D}] or [...,${D}]`);
   }
   if (x.size === 0) throw new Error(`MoE layer: input has no tokens (shape [${x.shape.join(',')}])`);
+}
+
+/** A small tensor's values for an error message where a synchronous read works, else its shape. */
+function describeValues(t: tf.Tensor): string {
+  try {
+    const v = Array.from(t.dataSync()).map((n) => Number(n.toPrecision(4)));
+    if (v.length <= 16) return `[${v.join(', ')}]`;
+  } catch {
+    // No synchronous read on this backend (webgpu in Node): the shape must do.
+  }
+  return `${t.dtype}[${t.shape.join(',')}]`;
 }
 
 /**
@@ -105,6 +145,7 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
     training: opts.training,
     seed: opts.seed,
     routerDtype: cfg.routerDtype,
+    bias: params.routerBias,
   });
   const C = routing.capacity;
   const expertOpts = {
@@ -136,6 +177,10 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
     y = combineExpertChoice(out, routing.tokenIndex, routing.gates, T); // [T,D]
     droppedFraction = tf.div(tf.sum(tf.cast(tf.equal(routing.coverage, 0), 'float32')), T) as tf.Scalar;
   }
+  if (params.sharedW1 && params.sharedW2) {
+    // Every token, weight 1, never dropped; not in the counts, the dropped fraction or the losses.
+    y = tf.add(y, sharedExpertsFfn(xs, { sharedW1: params.sharedW1, sharedW2: params.sharedW2 }, cfg.activation)) as tf.Tensor2D; // [T,D]
+  }
   const auxLoss = tf.add(tf.mul(routing.balanceLoss, cfg.balanceCoef), tf.mul(routing.zLoss, cfg.zCoef)) as tf.Scalar;
   return {
     y: x.rank === 2 ? y : tf.reshape(y, x.shape),
@@ -148,7 +193,7 @@ export function moeForward(cfg: MoeConfig, params: MoeParams, x: tf.Tensor, opts
       meanTopProb: routing.meanTopProb,
       balanceLoss: routing.balanceLoss,
       zLoss: routing.zLoss,
-      expertIndex: opts.returnExpertIndex ? routing.top1 : undefined,
+      expertIndex: opts.returnExpertIndex ? routing.top1 : undefined, // the first choice: argmax of probs (+ bias)
       tokenKept: opts.returnExpertIndex ? keptPerToken(routing) : undefined,
       capacity: C,
     },
@@ -162,55 +207,87 @@ function keptPerToken(routing: Routing): tf.Tensor1D {
   return untaped(() => tf.sum(tf.cast(tf.less(routing.slot, E * routing.capacity), 'float32'), 0) as tf.Tensor1D); // [T]
 }
 
-/** Creates MoE weights with the Switch init (truncated normal, σ = sqrt(s/fan_in)). */
+/**
+ * Creates MoE weights with the Switch init (truncated normal, σ = sqrt(s/fan_in)), the shared
+ * experts' too when the config has any. No router bias: that is state (MoeLayer.routerBias).
+ */
 export function initMoeParams(cfg: MoeConfig, seed?: number): MoeParams {
   const { dModel: D, numExperts: E, initScale: s } = cfg;
   const F = expertWidth(cfg);
   const at = (i: number) => (seed === undefined ? undefined : seed + i);
-  return {
+  const params: MoeParams = {
     routerWeight: truncatedNormalInit([D, E], s, at(0)) as tf.Tensor2D,
     w1: truncatedNormalInit([E, D, F], s, at(1)) as tf.Tensor3D,
     w2: truncatedNormalInit([E, F, D], s, at(2)) as tf.Tensor3D,
   };
+  if (cfg.numSharedExperts > 0) Object.assign(params, initSharedParams(cfg.numSharedExperts, D, sharedWidth(cfg), s, at(3)));
+  return params;
 }
+
+/** The layer's trainable weights as variables: MoeParams without the bias, shared experts' when it has them. */
+export type MoeVariables = { routerWeight: tf.Variable<tf.Rank.R2>; w1: tf.Variable<tf.Rank.R3>; w2: tf.Variable<tf.Rank.R3> } & Partial<Record<keyof SharedParams, tf.Variable<tf.Rank.R3>>>;
 
 let layerInstances = 0;
 
 /**
- * A stateful MoE layer holding its weights as trainable variables. Its config is resolved from
- * the partial one given; a resolved one (a model's config holds its layers') is taken as it is.
+ * A stateful MoE layer holding its weights as trainable variables, and with `biasUpdateRate > 0`
+ * its router bias as state (a variable that is not trained: `updateRouterBias` moves it). Its
+ * config is resolved from the partial one given; a resolved one (a model's config holds its
+ * layers') is taken as it is.
  */
 export class MoeLayer {
   readonly config: MoeConfig;
-  readonly params: { routerWeight: tf.Variable<tf.Rank.R2>; w1: tf.Variable<tf.Rank.R3>; w2: tf.Variable<tf.Rank.R3> };
+  readonly params: MoeVariables;
+  /** float32[E] router bias (loss-free balancing), zeros at first; null when biasUpdateRate is 0. */
+  readonly routerBias: tf.Variable<tf.Rank.R1> | null;
 
   constructor(config: MoeConfigInput, opts: { seed?: number; name?: string } = {}) {
     this.config = resolveMoeConfig(config);
     // tfjs variable names must be unique among live variables.
     const name = opts.name ?? `moe${layerInstances++}`;
     const init = initMoeParams(this.config, opts.seed);
-    this.params = {
-      routerWeight: tf.variable(init.routerWeight, true, `${name}/router`),
-      w1: tf.variable(init.w1, true, `${name}/w1`),
-      w2: tf.variable(init.w2, true, `${name}/w2`),
-    };
-    init.routerWeight.dispose();
-    init.w1.dispose();
-    init.w2.dispose();
+    try {
+      this.params = {
+        routerWeight: tf.variable(init.routerWeight, true, `${name}/router`),
+        w1: tf.variable(init.w1, true, `${name}/w1`),
+        w2: tf.variable(init.w2, true, `${name}/w2`),
+      };
+      if (init.sharedW1 && init.sharedW2) {
+        this.params.sharedW1 = tf.variable(init.sharedW1, true, `${name}/shared_w1`);
+        this.params.sharedW2 = tf.variable(init.sharedW2, true, `${name}/shared_w2`);
+      }
+      this.routerBias = this.config.biasUpdateRate > 0 ? tf.tidy(() => tf.variable(tf.zeros([this.config.numExperts]) as tf.Tensor1D, false, `${name}/router_bias`)) : null;
+    } finally {
+      tf.dispose([init.routerWeight, init.w1, init.w2, init.sharedW1, init.sharedW2].filter((t) => t !== undefined));
+    }
   }
 
   /** @param x float32[T,D] or [...,D]. */
   apply(x: tf.Tensor, opts: MoeCallOptions): MoeOutput {
     if (this.params.routerWeight.isDisposed) throw new Error('MoE layer: apply() after dispose(): its weights are gone; make a new MoeLayer');
-    return moeForward(this.config, this.params, x, opts);
+    return moeForward(this.config, this.routerBias ? { ...this.params, routerBias: this.routerBias } : this.params, x, opts);
   }
 
-  /** Trainable variables, router first. */
+  /**
+   * After a training step: `b_e += γ·sign(mean load − load_e)` (moe/router-bias.ts), on the
+   * device. Nothing happens without a bias (biasUpdateRate 0).
+   * @param load float32[E] the step's `metrics.countsBefore`.
+   * @param ok bool scalar, optional: false leaves the bias as it is (a non-finite step).
+   */
+  updateRouterBias(load: tf.Tensor1D, ok?: tf.Scalar): void {
+    const bias = this.routerBias;
+    if (!bias) return;
+    tf.tidy(() => bias.assign(routerBiasUpdate(bias, load, this.config.biasUpdateRate, ok)));
+  }
+
+  /** Trainable variables, router first (then w1, w2, and the shared experts' when there are any); not the router bias. */
   variables(): tf.Variable[] {
-    return [this.params.routerWeight, this.params.w1, this.params.w2];
+    const { routerWeight, w1, w2, sharedW1, sharedW2 } = this.params;
+    return [routerWeight, w1, w2, ...(sharedW1 && sharedW2 ? [sharedW1, sharedW2] : [])];
   }
 
   dispose(): void {
     for (const v of this.variables()) v.dispose();
+    this.routerBias?.dispose();
   }
 }

@@ -2,7 +2,7 @@
 // results can be compared with the float64 reference and carried across backend switches.
 import * as tf from '@tensorflow/tfjs';
 import { moeForward, resolveMoeConfig, type MoeConfig, type MoeParams } from '../../kernel-lib/moe/index.ts';
-import { dims, type ParamName, type RefConfig, type RefInputs } from './reference-moe.ts';
+import { dims, paramNamesOf, type ParamName, type RefConfig, type RefInputs } from './reference-moe.ts';
 
 export interface LibOutput {
   y: number[][];
@@ -15,8 +15,8 @@ export interface LibOutput {
   zLoss: number;
   entropy: number;
   capacity: number;
-  /** gradients of L = Σ y·cot + balanceCoef·balanceLoss + zCoef·zLoss, when a cotangent was given */
-  grads?: Record<ParamName, number[] | number[][] | number[][][]>;
+  /** gradients of L = Σ y·cot + balanceCoef·balanceLoss + zCoef·zLoss, when a cotangent was given (the shared experts' when the inputs have them) */
+  grads?: Partial<Record<ParamName, number[] | number[][] | number[][][]>>;
 }
 
 /** The library config for a reference config (eval capacity factor = train capacity factor, no noise). */
@@ -36,17 +36,26 @@ export function libConfig(cfg: RefConfig, inp: RefInputs, extra: Partial<MoeConf
     zCoef: cfg.zCoef,
     jitterEps: 0,
     expertDropout: 0,
+    numSharedExperts: inp.sharedW1?.length ?? 0,
+    sharedDff: inp.sharedW1 ? inp.sharedW1[0][0].length : null,
     ...extra,
   });
 }
 
+/** The layer's weights as tensors, with the router bias and the shared experts when the inputs have them. */
 export function paramsOf(inp: RefInputs): MoeParams {
   const { D, E, F } = dims(inp);
-  return {
+  const params: MoeParams = {
     routerWeight: tf.tensor2d(inp.routerWeight, [D, E]),
     w1: tf.tensor3d(inp.w1, [E, D, F]),
     w2: tf.tensor3d(inp.w2, [E, F, D]),
   };
+  if (inp.routerBias) params.routerBias = tf.tensor1d(inp.routerBias);
+  if (inp.sharedW1 && inp.sharedW2) {
+    params.sharedW1 = tf.tensor3d(inp.sharedW1);
+    params.sharedW2 = tf.tensor3d(inp.sharedW2);
+  }
+  return params;
 }
 
 export interface RunOptions {
@@ -63,7 +72,7 @@ export async function runLibrary(cfg: RefConfig, inp: RefInputs, opts: RunOption
   const call = { training: opts.training ?? false, seed: opts.seed, returnExpertIndex: true };
   const x = tf.tensor2d(inp.x, [T, D]);
   const params = paramsOf(inp);
-  const owned: tf.Tensor[] = [x, params.routerWeight, params.w1, params.w2];
+  const owned: tf.Tensor[] = [x, ...Object.values(params).filter((t) => t !== undefined)];
   try {
     let capacity = -1;
     const fwd = tf.tidy(() => {
@@ -89,15 +98,19 @@ export async function runLibrary(cfg: RefConfig, inp: RefInputs, opts: RunOption
     if (opts.cotangent) {
       const cot = tf.tensor2d(opts.cotangent, [T, D]);
       owned.push(cot);
+      const names = paramNamesOf(inp); // x, routerWeight, w1, w2 (, sharedW1, sharedW2)
       const grads = tf.tidy(() =>
-        tf.grads((xx: tf.Tensor, rw: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor) => {
-          const out = moeForward(mc, { routerWeight: rw as tf.Tensor2D, w1: w1 as tf.Tensor3D, w2: w2 as tf.Tensor3D }, xx, call);
+        tf.grads((...ts: tf.Tensor[]) => {
+          const [xx, ...ws] = ts;
+          const p: MoeParams = { ...params };
+          names.slice(1).forEach((n, i) => Object.assign(p, { [n]: ws[i] }));
+          const out = moeForward(mc, p, xx, call);
           return tf.addN([tf.sum(tf.mul(out.y, cot)), tf.mul(out.metrics.balanceLoss, cfg.balanceCoef), tf.mul(out.metrics.zLoss, cfg.zCoef)]) as tf.Scalar;
-        })([x, params.routerWeight, params.w1, params.w2]),
+        })([x, ...names.slice(1).map((n) => params[n as keyof MoeParams] as tf.Tensor)]),
       );
       owned.push(...grads);
-      const [gx, grw, gw1, gw2] = (await Promise.all(grads.map((g) => g.array()))) as [number[][], number[][], number[][][], number[][][]];
-      result.grads = { x: gx, routerWeight: grw, w1: gw1, w2: gw2 };
+      const values = (await Promise.all(grads.map((g) => g.array()))) as number[][][];
+      result.grads = Object.fromEntries(names.map((n, i) => [n, values[i]]));
     }
     return result;
   } finally {

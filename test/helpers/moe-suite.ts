@@ -25,8 +25,8 @@ import {
 } from '../../kernel-lib/moe/index.ts';
 import { describeMismatch, libConfig, paramsOf, runLibrary, type LibOutput } from './lib-moe.ts';
 import {
-  PARAM_NAMES,
   ffn,
+  paramNamesOf,
   finiteDifferences,
   flatten,
   randomCase,
@@ -41,6 +41,7 @@ import {
   type Shape,
 } from './reference-moe.ts';
 import { expertChoiceRouter } from '../../kernel-lib/moe/routing/expert-choice.ts';
+import { drawExtensionInputs, type ExtensionShape } from './extension-cases.ts';
 import { Rng } from '../../kernel-lib/util/seed.ts';
 
 export type SuiteBackend = 'cpu' | 'wasm' | 'webgpu';
@@ -171,8 +172,12 @@ export function compareGradients(
   zeroExpected: readonly string[] = [],
 ): string[] {
   const failures: string[] = [];
-  for (const name of PARAM_NAMES) {
+  for (const name of paramNamesOf(inputs)) {
     const { fd } = finiteDifferences(cfg, inputs, cot, name);
+    if (grads[name] === undefined) {
+      failures.push(`${name}: no gradient computed`);
+      continue;
+    }
     const got = flatten(grads[name] as Nested);
     const idx = fd.map((v, i) => (v === null ? -1 : i)).filter((i) => i >= 0);
     if (got.length !== fd.length) {
@@ -313,7 +318,7 @@ export function defineMoeSuite(backend: SuiteBackend): void {
         const { inputs, cotangent } = randomCase(cfg, G, 121);
         const lib = await runLibrary(cfg, inputs, { cotangent });
         assert.ok(lib.grads);
-        const g = flatten(lib.grads.routerWeight);
+        const g = flatten(lib.grads.routerWeight!);
         const norm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
         assert.ok(norm > 1e-3, `‖∂L/∂routerWeight‖ = ${norm}: the router gets no gradient through the gate`);
         const failures = compareGradients(cfg, inputs, cotangent, lib.grads);
@@ -860,6 +865,116 @@ export function defineMoeSuite(backend: SuiteBackend): void {
           assert.deepEqual(lib.expertIndex, new Array(T).fill(0), 'expertIndex');
         });
       }
+    });
+
+    describe('router bias and shared experts (the format\'s extensions) vs the float64 reference', () => {
+      const X1: ExtensionShape = { T: 16, D: 6, E: 4, F: 5, S: 0, Fs: 0 };
+      const X2: ExtensionShape = { T: 12, D: 5, E: 5, F: 4, S: 2, Fs: 3 };
+      const X3: ExtensionShape = { T: 10, D: 4, E: 3, F: 6, S: 1, Fs: 7 };
+      const cases: { label: string; cfg: RefConfig; shape: ExtensionShape; seed: number; bias: number }[] = [
+        { label: 'top1 + bias, cf 1.0', cfg: rc('top1', 1, 1.0), shape: X1, seed: 1811, bias: 0.2 },
+        { label: 'top1 + bias, dropless', cfg: rc('top1', 1, null), shape: X1, seed: 1812, bias: 0.2 },
+        { label: 'top2 + bias, cf 0.5 (dropping)', cfg: rc('topk', 2, 0.5), shape: X1, seed: 1813, bias: 0.15 },
+        { label: "top2 + bias, cf 0.5, priority 'token'", cfg: { ...rc('topk', 2, 0.5), priority: 'token' }, shape: X1, seed: 1814, bias: 0.15 },
+        { label: 'top3 + bias + 2 shared experts, cf 1.0', cfg: rc('topk', 3, 1.0), shape: X2, seed: 1815, bias: 0.1 },
+        { label: 'top2 + 1 shared expert (no bias), dropless', cfg: rc('topk', 2, null), shape: X3, seed: 1816, bias: 0 },
+        { label: 'expert-choice + 2 shared experts', cfg: rc('expert-choice', 1, 1.0), shape: X2, seed: 1817, bias: 0 },
+        { label: 'top1 + bias + shared expert, gelu', cfg: rc('top1', 1, 1.0, 'gelu'), shape: X3, seed: 1818, bias: 0.2 },
+      ];
+      for (const c of cases) {
+        test(`${c.label}: forward`, async () => {
+          const { inputs } = drawExtensionInputs(c.cfg, c.shape, c.seed, c.bias);
+          const ref = referenceMoe(c.cfg, inputs);
+          const lib = await runLibrary(c.cfg, inputs);
+          const failures = compareForward(lib, ref);
+          if (c.cfg.router !== 'expert-choice') {
+            const before = Array.from({ length: c.shape.E }, (_, e) => ref.assignments.filter((a) => a.expert === e).length);
+            if (fmt(lib.countsBefore) !== fmt(before)) failures.push(`countsBefore: got ${fmt(lib.countsBefore)}, expected ${fmt(before)}`);
+          }
+          assert.deepEqual(failures, [], describeMismatch(failures, `${c.label} on ${backend}:`));
+        });
+      }
+      for (const c of [cases[2], cases[4], cases[6], cases[7]]) {
+        test(`${c.label}: gradients (the shared experts' included) vs central differences`, async () => {
+          const cfg = { ...c.cfg, balanceCoef: 0.5, zCoef: 0.1 };
+          const { inputs, cotangent } = drawExtensionInputs(cfg, c.shape, c.seed + 100, c.bias);
+          const lib = await runLibrary(cfg, inputs, { cotangent });
+          assert.ok(lib.grads, 'no gradients computed');
+          const failures = compareGradients(cfg, inputs, cotangent, lib.grads);
+          assert.deepEqual(failures, [], describeMismatch(failures, `${c.label} on ${backend}:`));
+        });
+      }
+
+      test('the bias carries no gradient, and moves no gate: top2 gates are the probs renormalised over the chosen pair', async () => {
+        const cfg = rc('topk', 2, null);
+        const { inputs } = drawExtensionInputs(cfg, X1, 1819, 0.3);
+        const mc = libConfig(cfg, inputs);
+        const params = paramsOf(inputs);
+        const x = tf.tensor2d(inputs.x);
+        try {
+          assert.throws(
+            () => tf.grad((b: tf.Tensor) => tf.sum(moeForward(mc, { ...params, routerBias: b as tf.Tensor1D }, x, { training: false }).y))(params.routerBias!),
+            /Cannot compute gradient/,
+          );
+          // Shifting every bias entry by the same amount changes no choice and, gates being probs, no output.
+          const shifted = tf.add(params.routerBias!, 0.25) as tf.Tensor1D;
+          const [y0, y1] = tf.tidy(() => [moeForward(mc, params, x, { training: false }).y, moeForward(mc, { ...params, routerBias: shifted }, x, { training: false }).y]);
+          const err = relError(await arrayOf<number[][]>(y1), await arrayOf<number[][]>(y0));
+          tf.dispose([shifted, y0, y1]);
+          assert.ok(err <= REL_TOL, `a uniform shift of the bias changed y (relative ${err})`);
+        } finally {
+          tf.dispose([x, ...Object.values(params)]);
+        }
+      });
+
+      test('expert choice refuses a router bias, naming it (its values where a synchronous read works, else its shape)', () => {
+        tf.tidy(() => {
+          const cfg = resolveMoeConfig({ dModel: 4, dFf: 6, numExperts: 3, router: 'expert-choice' });
+          const params = { routerWeight: tf.zeros([4, 3]) as tf.Tensor2D, w1: tf.zeros([3, 4, 6]) as tf.Tensor3D, w2: tf.zeros([3, 6, 4]) as tf.Tensor3D, routerBias: tf.tensor1d([0.5, -0.25, 0]) };
+          assert.throws(() => moeForward(cfg, params, tf.zeros([5, 4]), { training: false }), (err: Error) => /routerBias/.test(err.message) && /expert-choice/.test(err.message) && /\[0\.5, -0\.25, 0\]|float32\[3\]/.test(err.message));
+        });
+      });
+
+      test('a layer with a router bias and 2 shared experts: forward, training steps and bias updates keep numTensors flat', () => {
+        const layer = new MoeLayer(
+          { dModel: 6, dFf: 8, numExperts: 4, router: 'topk', k: 2, capacityFactor: 1.0, evalCapacityFactor: 1.0, jitterEps: 0.1, expertDropout: 0.1, numSharedExperts: 2, sharedDff: 5, biasUpdateRate: 0.01 },
+          { seed: 1, name: `leak-ext-${backend}` },
+        );
+        const x = tf.randomNormal([12, 6], 0, 1, 'float32', 3);
+        const cot = tf.randomNormal([12, 6], 0, 1, 'float32', 4);
+        try {
+          assert.equal(layer.variables().length, 5, 'router, w1, w2, shared_w1, shared_w2');
+          assert.ok(layer.routerBias && !layer.routerBias.trainable, 'the bias is state, not a trained weight');
+          const start = tf.memory().numTensors;
+          const forward = () => tf.tidy(() => tf.add(tf.sum(layer.apply(x, { training: false, returnExpertIndex: true }).y), 0)).dispose();
+          forward();
+          const after1 = tf.memory().numTensors;
+          for (let i = 0; i < 4; i++) forward();
+          assert.equal(after1, start, `forward: ${after1 - start} tensors left after 1 call`);
+          assert.equal(tf.memory().numTensors, after1, 'forward: more tensors after 5 calls than after 1');
+          const step = (i: number) => {
+            let load: tf.Tensor1D | undefined;
+            const { value, grads } = tf.variableGrads(() => {
+              const out = layer.apply(x, { training: true, seed: 10 + i });
+              load = tf.keep(out.metrics.countsBefore);
+              return tf.add(tf.sum(tf.mul(out.y, cot)), out.auxLoss) as tf.Scalar;
+            }, layer.variables());
+            tf.tidy(() => {
+              for (const v of layer.variables()) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)));
+            });
+            tf.tidy(() => layer.updateRouterBias(load!, tf.scalar(true, 'bool')));
+            tf.dispose([value, load!, ...Object.values(grads)]);
+          };
+          step(0);
+          const step1 = tf.memory().numTensors;
+          for (let i = 1; i < 5; i++) step(i);
+          assert.equal(step1, start, `training: ${step1 - start} tensors left after 1 step`);
+          assert.equal(tf.memory().numTensors, step1, 'training: more tensors after 5 steps than after 1');
+        } finally {
+          tf.dispose([x, cot]);
+          layer.dispose();
+        }
+      });
     });
 
     describe('no tensor leaks', () => {

@@ -1,6 +1,7 @@
 // An independent float64 reference of the MoE layer, written from docs/conformance.md only
-// (plain loops, no tfjs, no library code), plus the random-case generator and finite
-// differences the tests use to check the library against it.
+// (plain loops, no tfjs, no library code), its extensions (a router bias, shared experts)
+// included, plus the random-case generator and finite differences the tests use to check the
+// library against it.
 import { Rng } from '../../kernel-lib/util/seed.ts';
 
 export type RefRouter = 'top1' | 'topk' | 'expert-choice';
@@ -31,6 +32,12 @@ export interface RefInputs {
   w1: number[][][];
   /** [E][F][D] */
   w2: number[][][];
+  /** [E] extension: token choice picks the k largest of probs + routerBias; a constant */
+  routerBias?: number[];
+  /** [S][D][Fs] extension: shared experts every token passes through, weight 1 */
+  sharedW1?: number[][][];
+  /** [S][Fs][D] */
+  sharedW2?: number[][][];
 }
 
 /** One (token, expert) assignment that the router made, kept or not. */
@@ -100,6 +107,22 @@ export function ffn(inp: RefInputs, e: number, v: number[], activation: RefActiv
   return out;
 }
 
+/** Shared expert s's pre-activations v · sharedW1[s] (length Fs). */
+export function sharedPreActivation(inp: RefInputs, s: number, v: number[]): number[] {
+  const w = inp.sharedW1![s];
+  const h = new Array<number>(w[0].length).fill(0);
+  for (let d = 0; d < v.length; d++) for (let f = 0; f < h.length; f++) h[f] += v[d] * w[d][f];
+  return h;
+}
+
+/** Shared expert s: act(v · sharedW1[s]) · sharedW2[s]. */
+export function sharedFfn(inp: RefInputs, s: number, v: number[], activation: RefActivation): number[] {
+  const h = sharedPreActivation(inp, s, v).map((u) => act(u, activation));
+  const out = new Array<number>(v.length).fill(0);
+  for (let f = 0; f < h.length; f++) for (let d = 0; d < v.length; d++) out[d] += h[f] * inp.sharedW2![s][f][d];
+  return out;
+}
+
 export function logitsOf(inp: RefInputs): number[][] {
   const { T, D, E } = dims(inp);
   const out: number[][] = [];
@@ -146,7 +169,10 @@ export function referenceMoe(cfg: RefConfig, inp: RefInputs): RefOutput {
   const { T, D, E } = dims(inp);
   const logits = logitsOf(inp);
   const probs = logits.map(softmaxRow);
-  const expertIndex = probs.map(argmax);
+  if (inp.routerBias && cfg.router === 'expert-choice') throw new Error('referenceMoe: routerBias is for token-choice routers only');
+  // What token choice ranks: probs + routerBias (the extension), probs without one.
+  const scores = probs.map((p) => (inp.routerBias ? p.map((v, e) => v + inp.routerBias![e]) : p));
+  const expertIndex = scores.map(argmax);
   const y: number[][] = Array.from({ length: T }, () => new Array<number>(D).fill(0));
   const expertCounts = new Array<number>(E).fill(0);
   const assignments: RefAssignment[] = [];
@@ -174,7 +200,7 @@ export function referenceMoe(cfg: RefConfig, inp: RefInputs): RefOutput {
     const chosen: number[][] = []; // [T][k]
     const gates: number[][] = []; // [T][k]
     for (let t = 0; t < T; t++) {
-      const top = rankDescending(probs[t]).slice(0, k);
+      const top = rankDescending(scores[t]).slice(0, k);
       chosen.push(top);
       if (cfg.router === 'top1') gates.push([probs[t][top[0]]]);
       else {
@@ -201,6 +227,12 @@ export function referenceMoe(cfg: RefConfig, inp: RefInputs): RefOutput {
       } else dropped++;
     }
     droppedFraction = dropped / (k * T);
+  }
+  for (let s = 0; s < (inp.sharedW1?.length ?? 0); s++) {
+    for (let t = 0; t < T; t++) {
+      const out = sharedFfn(inp, s, inp.x[t], cfg.activation);
+      for (let d = 0; d < D; d++) y[t][d] += out[d];
+    }
   }
   let balance = 0;
   for (let e = 0; e < E; e++) {
@@ -232,6 +264,9 @@ export function routingSignature(cfg: RefConfig, inp: RefInputs): string {
     for (let e = 0; e < inp.w1.length; e++) {
       for (const v of inp.x) parts.push(preActivation(inp, e, v).map((u) => (u > 0 ? '+' : '-')).join(''));
     }
+    for (let s = 0; s < (inp.sharedW1?.length ?? 0); s++) {
+      for (const v of inp.x) parts.push(sharedPreActivation(inp, s, v).map((u) => (u > 0 ? '+' : '-')).join(''));
+    }
   }
   return parts.join('|');
 }
@@ -245,7 +280,8 @@ export function hasNearTie(cfg: RefConfig, inp: RefInputs, gap = 1e-4): boolean 
   const { T, E } = dims(inp);
   const probs = logitsOf(inp).map(softmaxRow);
   for (const p of probs) {
-    const sorted = [...p].sort((a, b) => b - a);
+    // Token choice ranks probs + routerBias.
+    const sorted = p.map((v, e) => v + (inp.routerBias?.[e] ?? 0)).sort((a, b) => b - a);
     const depth = cfg.router === 'topk' ? Math.min(cfg.k, E - 1) : 1;
     for (let i = 0; i < depth; i++) if (sorted[i] - sorted[i + 1] < gap) return true;
   }
@@ -304,8 +340,10 @@ export function randomCase(cfg: RefConfig, s: Shape, seed: number, gap = 1e-4): 
 
 // ---------------------------------------------------------------- finite differences
 
-export type ParamName = 'x' | 'routerWeight' | 'w1' | 'w2';
+export type ParamName = 'x' | 'routerWeight' | 'w1' | 'w2' | 'sharedW1' | 'sharedW2';
 export const PARAM_NAMES: readonly ParamName[] = ['x', 'routerWeight', 'w1', 'w2'];
+/** The parameters with a gradient: PARAM_NAMES, and the shared experts' when the inputs have them (never routerBias). */
+export const paramNamesOf = (inp: RefInputs): ParamName[] => [...PARAM_NAMES, ...(inp.sharedW1 ? (['sharedW1', 'sharedW2'] as const) : [])];
 
 export type Nested = number | Nested[];
 

@@ -1,6 +1,7 @@
 /**
  * The shared router base (flaxformer's `Router`): float32 cast, multiplicative jitter on the
- * router input only, logits, softmax and the auxiliary losses. Concrete routers add the choice.
+ * router input only, logits, softmax, the scores token choice ranks (with a router bias: probs +
+ * bias, DeepSeek-V3) and the auxiliary losses. Concrete routers add the choice.
  */
 import * as tf from '@tensorflow/tfjs';
 import { roundToBfloat16 } from '../bfloat16.ts';
@@ -28,16 +29,31 @@ export function routerProbs(x: tf.Tensor2D, routerWeight: tf.Tensor2D, opts: Rou
   const bf16 = opts.routerDtype === 'bfloat16';
   const logits = bf16 ? roundToBfloat16(raw) : raw; // [T,E]
   const probs = (bf16 ? roundToBfloat16(tf.softmax(logits, -1)) : tf.softmax(logits, -1)) as tf.Tensor2D; // [T,E]
-  const top1 = untaped(() => tf.argMax(probs, 1) as tf.Tensor1D); // [T]
+  const scores = selectionScores(probs, opts.bias); // [T,E]
+  const top1 = untaped(() => tf.argMax(scores, 1) as tf.Tensor1D); // [T] first choice
   return {
     logits,
     probs,
+    scores,
     top1,
     balanceLoss: balanceLoss(probs, top1),
     zLoss: zLoss(logits),
     entropy: routerEntropy(probs),
     meanTopProb: untaped(() => tf.mean(tf.max(probs, -1)) as tf.Scalar),
   };
+}
+
+/**
+ * What token choice ranks: `probs + bias` (ties then go to the lower expert index, as tfjs's
+ * argMax and topk break them), or `probs` itself without a bias. Off the tape: the bias steers
+ * the choice only, and neither it nor the choice carries a gradient.
+ * @param probs float32[T,E].
+ * @param bias float32[E], or undefined.
+ * @returns float32[T,E].
+ */
+export function selectionScores(probs: tf.Tensor2D, bias: tf.Tensor1D | undefined): tf.Tensor2D {
+  if (!bias) return probs;
+  return untaped(() => tf.add(probs, bias) as tf.Tensor2D);
 }
 
 /**

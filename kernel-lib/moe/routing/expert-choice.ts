@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { oneHotFloat } from '../onehot.ts';
 import { expertChoiceCapacity } from '../capacity.ts';
+import { biasRefusedBecause } from '../config.ts';
 import { routerProbs, untaped } from './base.ts';
 import type { ExpertChoiceRouting, RouteOptions } from './types.ts';
 
@@ -15,6 +16,7 @@ import type { ExpertChoiceRouting, RouteOptions } from './types.ts';
  * @param routerWeight float32[D,E].
  */
 export function expertChoiceRouter(x: tf.Tensor2D, routerWeight: tf.Tensor2D, opts: RouteOptions): ExpertChoiceRouting {
+  if (opts.bias) throw new Error(`expert-choice router: got a router bias float32[${opts.bias.shape.join(',')}]; ${biasRefusedBecause('expert-choice')}`);
   const base = routerProbs(x, routerWeight, opts);
   const [T, E] = base.probs.shape;
   const C = expertChoiceCapacity(opts.capacityFactor, T, E);

@@ -6,7 +6,7 @@ import { topkRouter } from './topk.ts';
 import type { Router } from './types.ts';
 
 export * from './types.ts';
-export { routerProbs, untaped, gatherProbs } from './base.ts';
+export { routerProbs, selectionScores, untaped, gatherProbs } from './base.ts';
 
 const ROUTERS: Record<RouterName, Router> = {
   top1: top1Router,

@@ -1,7 +1,8 @@
 /**
  * Switch routing (Fedus et al. 2021, §2.1): each token goes to its argmax expert with gate
  * `probs[t,e]`, not renormalised, so the gate carries the router's gradient (eq. 2).
- * Capacity `C = ceil(capacityFactor · T / E)` (eq. 3).
+ * Capacity `C = ceil(capacityFactor · T / E)` (eq. 3). With a router bias the expert is the
+ * argmax of probs + bias (DeepSeek-V3) and the gate still `probs[t,e]`.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { routerProbs } from './base.ts';

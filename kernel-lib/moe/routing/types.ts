@@ -12,9 +12,15 @@ export interface RouterProbs {
   logits: tf.Tensor2D;
   /** float32[T,E] softmax over experts, float32. */
   probs: tf.Tensor2D;
-  /** int32[T] argmax of probs per token (ties: lowest index). */
+  /**
+   * float32[T,E] what token choice ranks to choose experts: `probs + bias` with a router bias
+   * (DeepSeek-V3's loss-free balancing), else `probs` itself. A constant to backprop: the gates
+   * come from `probs` alone, and the bias carries no gradient.
+   */
+  scores: tf.Tensor2D;
+  /** int32[T] each token's first choice: argmax of `scores` per token (ties: lowest index). */
   top1: tf.Tensor1D;
-  /** Load-balancing loss E·Σ f_e·P_e, no coefficient (Switch eq. 4). */
+  /** Load-balancing loss E·Σ f_e·P_e, f_e the share of first choices (`top1`), no coefficient (Switch eq. 4). */
   balanceLoss: tf.Scalar;
   /** Router z-loss, no coefficient (ST-MoE eq. 5). */
   zLoss: tf.Scalar;
@@ -74,6 +80,11 @@ export interface RouteOptions {
   seed?: number;
   /** Precision of the logits (default 'float32'; 'bfloat16' rounds them, emulated). */
   routerDtype?: RouterDtype;
+  /**
+   * float32[E] router bias added to the probabilities to choose experts, not to weigh them
+   * (loss-free balancing, Wang et al. 2024). Token choice only: expert choice refuses it.
+   */
+  bias?: tf.Tensor1D;
 }
 
 /** A router: from the (clean) layer input and router weight to routing instructions. */
