@@ -22,7 +22,9 @@ export function getExperiment(name: string): Experiment {
 }
 
 /** Runs (or continues) an experiment at a preset: its runs in parallel processes, then its report. */
-export function runExperiment(name: string, o: ExperimentOptions & { preset: PresetName | string }): Promise<ExperimentRun> {
+export function runExperiment(
+  name: string, o: ExperimentOptions & { preset: PresetName | string },
+): Promise<ExperimentRun> {
   const exp = getExperiment(name);
   return runExperimentSweep(exp, PRESETS[checkPreset(o.preset)], o);
 }

@@ -22,12 +22,14 @@ export const PRESETS: Record<PresetName, PresetDef> = {
     schedule: { evalPoints: 4, warmupFraction: 0.1 },
     seeds: [0, 1],
     minutes: '0.2–1.2 per experiment on 2 idle cores (all five: about 3.5)',
-    // Seconds of training: the paper's claims say 'not assessed' (with the effect the runs could have detected); checks run.
+    // Seconds of training: the paper's claims say 'not assessed' (with the effect the runs could have detected);
+    // checks run.
     assessesPaperClaims: false,
   },
   cpu: {
     name: 'cpu',
-    description: 'a laptop: 4 blocks, D=64, F=256, vocabulary 2,000, 1,024 tokens per step; each experiment within 40 minutes on 2 cores',
+    description: 'a laptop: 4 blocks, D=64, F=256, vocabulary 2,000, 1,024 tokens per step; '
+      + 'each experiment within 40 minutes on 2 cores',
     base: {
       vocabSize: 2000, seqLen: 64, batchSize: 16, dModel: 64, numHeads: 4, numLayers: 4, dFf: 256,
       lr: 2e-3, minLr: 2e-4, logEvery: 20, evalBatches: 8, routingBatches: 8,

@@ -41,14 +41,16 @@ export function claimRules(preset: PresetName): ClaimRule[] {
       claim: 'Switch (top-1, cf 1.25) trains faster than MoE (top-2, cf 2.0): one expert per token',
       source: 'Switch Table 1 (examples per second) and §2.1',
       effect: 'training tokens per second, top-1 cf 1.25 − top-2 cf 2.0', units: 'tokens/s',
-      departure: 'time is CPU time of the run\'s process on CPU backends (parallel runs share the cores), wall time on a GPU',
+      departure: 'time is CPU time of the run\'s process on CPU '
+        + 'backends (parallel runs share the cores), wall time on a GPU',
     },
     {
       id: 'cf-speed', kind: 'paper', test: 'paired-t', alternative: 'greater',
       claim: 'A smaller capacity factor trains faster: less padding is computed',
       source: 'Switch §2.2 and Table 1',
       effect: 'training tokens per second, top-1 cf 1.0 − top-1 cf 2.0', units: 'tokens/s',
-      departure: 'assessed only on a backend that computes the empty capacity slots (cpu); wasm and Switchyard\'s WebGPU kernels skip them, so the mechanism is absent there',
+      departure: 'assessed only on a backend that computes the empty capacity slots (cpu); '
+        + 'wasm and Switchyard\'s WebGPU kernels skip them, so the mechanism is absent there',
     },
     {
       id: 'lower-cf-drops-more', kind: 'check', test: 'check',
@@ -57,7 +59,10 @@ export function claimRules(preset: PresetName): ClaimRule[] {
     },
   ];
   if (cfs.includes(null)) {
-    rules.push({ id: 'dropless-drops-none', kind: 'check', test: 'check', claim: 'Dropless routing drops no assignment', source: 'megablocks (dropless MoE)', effect: '', units: '' });
+    rules.push({
+      id: 'dropless-drops-none', kind: 'check', test: 'check', claim: 'Dropless routing drops no assignment',
+      source: 'megablocks (dropless MoE)', effect: '', units: '',
+    });
   }
   return rules;
 }
@@ -66,20 +71,30 @@ export function sweep(preset: PresetName): SweepDef {
   const seeds = CAPACITY_SEEDS[preset];
   const runs: SweepRun[] = [];
   for (const cf of CAPACITY_FACTORS[preset]) {
-    runs.push(...seeded(preset, `top1-${cfName(cf)}`, { router: 'top1', capacityFactor: cf }, { router: 'top1', k: 1, capacityFactor: cf }, seeds));
+    runs.push(...seeded(
+      preset, `top1-${cfName(cf)}`, { router: 'top1', capacityFactor: cf },
+      { router: 'top1', k: 1, capacityFactor: cf }, seeds,
+    ));
   }
-  runs.push(...seeded(preset, `top2-${cfName(TOP2_CF)}`, { router: 'top2', capacityFactor: TOP2_CF }, { router: 'topk', k: 2, capacityFactor: TOP2_CF }, seeds));
+  runs.push(...seeded(
+    preset, `top2-${cfName(TOP2_CF)}`, { router: 'top2', capacityFactor: TOP2_CF },
+    { router: 'topk', k: 2, capacityFactor: TOP2_CF }, seeds,
+  ));
   return {
     base: { numExperts: CAPACITY_EXPERTS[preset], evalCapacityFactor: 2.0, zCoef: 0 }, runs,
-    steps: { quick: undefined, cpu: 800, gpu: 3000 }[preset], claims: claimRules(preset), assessPaperClaims: assessAt(preset),
+    steps: { quick: undefined, cpu: 800, gpu: 3000 }[preset], claims: claimRules(preset),
+    assessPaperClaims: assessAt(preset),
   };
 }
 
 /** This experiment's departures from the paper (the shared ones are read from the runs' configs). */
 export function differences(preset: PresetName): string[] {
   return [
-    `Top-1 capacity factors ${CAPACITY_FACTORS[preset].map((cf) => (cf === null ? 'dropless' : cf)).join(', ')} with E = ${CAPACITY_EXPERTS[preset]} experts, evaluated at capacity factor 2.0 as the paper evaluates.`,
-    "Table 1's time to a quality threshold (capacity factors 1.0–1.25 fastest) is not tested: its mechanism is the padding a TPU computes for empty capacity slots, which wasm and Switchyard's WebGPU kernels skip; quality per step (cf-quality) and speed where padding is computed (cf-speed) are tested instead.",
+    `Top-1 capacity factors ${CAPACITY_FACTORS[preset].map((cf) => (cf === null ? 'dropless' : cf)).join(', ')} `
+      + `with E = ${CAPACITY_EXPERTS[preset]} experts, evaluated at capacity factor 2.0 as the paper evaluates.`,
+    "Table 1's time to a quality threshold (capacity factors 1.0–1.25 fastest) is not tested: its mechanism is "
+      + "the padding a TPU computes for empty capacity slots, which wasm and Switchyard's WebGPU kernels skip; "
+      + "quality per step (cf-quality) and speed where padding is computed (cf-speed) are tested instead.",
     'Quality is compared at equal steps, not at equal time as Table 1 does.',
   ];
 }

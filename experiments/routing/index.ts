@@ -10,7 +10,11 @@ export const routing: Experiment = {
   name: 'routing',
   title: 'Routing: token choice, Expert Choice and the balance coefficient',
   summary:
-    'Expert Choice routing lets each expert pick its tokens, which balances load perfectly, but a token\'s routing then depends on the whole group, later tokens included: fine for an encoder, a leak of the future in a causal LM. Switch\'s load-balancing loss (eq. 4) with α = 1e-2 is meant to balance token-choice routing without disturbing the language-model loss. Here top-1, top-2 and Expert Choice train side by side, and top-1 at α from 1e-1 to 1e-5.',
+    'Expert Choice routing lets each expert pick its tokens, which balances load perfectly, but a token\'s routing '
+      + 'then depends on the whole group, later tokens included: fine for an encoder, a leak of the future in a causal '
+      + 'LM. Switch\'s load-balancing loss (eq. 4) with α = 1e-2 is meant to balance token-choice routing without '
+      + 'disturbing the language-model loss. Here top-1, top-2 and Expert Choice train side by side, and top-1 at α '
+      + 'from 1e-1 to 1e-5.',
   sweep,
   differences,
   analyze,

@@ -13,7 +13,11 @@ export const scaling: Experiment = {
   name: 'scaling',
   title: 'Scaling: dense vs Switch vs top-2 MoE',
   summary:
-    'The Switch Transformer paper finds that, at equal FLOPs per token, a Switch model beats its dense baseline and improves as experts are added (Fig. 4), reaching the dense model\'s quality several times faster (Fig. 5, Table 7), and that top-1 routing is a better speed-quality trade than top-2 (Table 1). Here the same comparison runs on the Brown corpus at a small scale: dense, dense with a twice-as-wide FFN (FLOP-matched to top-2), Switch and top-2 with several expert counts, several seeds each.',
+    'The Switch Transformer paper finds that, at equal FLOPs per token, a Switch model beats its dense baseline and '
+      + 'improves as experts are added (Fig. 4), reaching the dense model\'s quality several times faster (Fig. 5, '
+      + 'Table 7), and that top-1 routing is a better speed-quality trade than top-2 (Table 1). Here the same '
+      + 'comparison runs on the Brown corpus at a small scale: dense, dense with a twice-as-wide FFN (FLOP-matched to '
+      + 'top-2), Switch and top-2 with several expert counts, several seeds each.',
   sweep,
   differences,
   analyze,

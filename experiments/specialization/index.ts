@@ -13,7 +13,10 @@ export const specialization: Experiment = {
   name: 'specialization',
   title: 'Expert specialisation: parts of speech, genres, words',
   summary:
-    'Which experts take which tokens? A Switch model trains on the Brown corpus, whose every token carries a part-of-speech tag and a genre, while routing snapshots of a fixed validation sample are written during training. The analysis measures how much the expert assignment tells about a token\'s part of speech, genre and identity, against a baseline of the same assignments shuffled.',
+    'Which experts take which tokens? A Switch model trains on the Brown corpus, whose every token carries a '
+      + 'part-of-speech tag and a genre, while routing snapshots of a fixed validation sample are written during '
+      + 'training. The analysis measures how much the expert assignment tells about a token\'s part of speech, genre '
+      + 'and identity, against a baseline of the same assignments shuffled.',
   sweep,
   differences,
   analyze,

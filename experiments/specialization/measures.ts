@@ -6,7 +6,9 @@
 import { normalizedMutualInformation, shuffled } from '../../kernel-lib/exp/stats.ts';
 
 /** counts[e][label]: tokens of each label routed to each expert. */
-export function contingency(expert: ArrayLike<number>, label: ArrayLike<number>, E: number, nLabels: number): number[][] {
+export function contingency(
+  expert: ArrayLike<number>, label: ArrayLike<number>, E: number, nLabels: number,
+): number[][] {
   const m = Array.from({ length: E }, () => new Array<number>(nLabels).fill(0));
   for (let i = 0; i < expert.length; i++) m[expert[i]][label[i]]++;
   return m;
@@ -24,13 +26,18 @@ export function sharesPerLabel(counts: number[][]): number[][] {
  * no token has no shares: its column would be all zeros, not summing to 1); `absent` names the
  * labels left out, in their order.
  */
-export function presentShares(counts: number[][], labels: readonly string[]): { columns: string[]; z: number[][]; absent: string[] } {
+export function presentShares(
+  counts: number[][], labels: readonly string[],
+): { columns: string[]; z: number[][]; absent: string[] } {
   const present = labels.map((_, j) => counts.some((row) => row[j] > 0));
   const keep = <T>(row: readonly T[]) => row.filter((_, j) => present[j]);
   return { columns: keep(labels), z: sharesPerLabel(counts.map(keep)), absent: labels.filter((_, j) => !present[j]) };
 }
 
-/** A caption's sentence on the labels left out of a heatmap: '' for none, else e.g. " 2 genres absent from the sample are left out: humor, religion." */
+/**
+ * A caption's sentence on the labels left out of a heatmap: '' for none, else e.g.
+ * " 2 genres absent from the sample are left out: humor, religion."
+ */
 export function absentNote(absent: readonly string[], noun: { one: string; many: string }): string {
   if (absent.length === 0) return '';
   return absent.length === 1
@@ -49,10 +56,19 @@ export interface NmiWithBaseline {
  * NMI(expert; label) and its permutation baseline: the expert assignments shuffled across
  * tokens (loads unchanged), `shuffles` times with fixed seeds.
  */
-export function nmiWithBaseline(expert: ArrayLike<number>, label: ArrayLike<number>, E: number, nLabels: number, shuffles = 20): NmiWithBaseline {
+export function nmiWithBaseline(
+  expert: ArrayLike<number>, label: ArrayLike<number>, E: number, nLabels: number, shuffles = 20,
+): NmiWithBaseline {
   const nmi = normalizedMutualInformation(expert, label, E, nLabels);
-  const base = Array.from({ length: shuffles }, (_, s) => normalizedMutualInformation(shuffled(expert, 1000 + s), label, E, nLabels)).sort((a, b) => a - b);
-  return { nmi, baselineMean: base.reduce((a, b) => a + b, 0) / base.length, baselineP99: base[Math.min(base.length - 1, Math.ceil(0.99 * base.length) - 1)] };
+  const base = Array.from(
+    { length: shuffles },
+    (_, s) => normalizedMutualInformation(shuffled(expert, 1000 + s), label, E, nLabels),
+  ).sort((a, b) => a - b);
+  return {
+    nmi,
+    baselineMean: base.reduce((a, b) => a + b, 0) / base.length,
+    baselineP99: base[Math.min(base.length - 1, Math.ceil(0.99 * base.length) - 1)],
+  };
 }
 
 /**
