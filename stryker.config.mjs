@@ -67,4 +67,10 @@ export default {
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
   thresholds: { high: 85, low: 70, break: null },
   cleanTempDir: 'always',
+  // `npm run mutate -- --incremental`: Stryker's incremental mode. It reads the committed report of
+  // the last full run of these groups (test/mutation-baseline/), runs again only the mutants whose
+  // code or covering test files changed since, and rewrites that file. CI uses it for the stats
+  // group; a run without the flag tests every mutant.
+  incremental: process.env.MUTATE_INCREMENTAL === '1',
+  incrementalFile: join('test', 'mutation-baseline', `${selected.join('+')}.json`),
 };

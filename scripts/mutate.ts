@@ -7,6 +7,8 @@
  * A surviving mutant listed in test/mutation-equivalent.md (file:line:column, mutator, replacement) is
  * counted as equivalent: left out of the adjusted score, never of the raw one.
  * --min N: exit 1 when a file's adjusted score is below N.
+ * --incremental: run again only the mutants whose code or tests changed since the committed
+ *   baseline, test/mutation-baseline/<groups>.json (Stryker's incremental mode), and update it.
  * --scores: only the scores of the last report (no Stryker run).
  */
 import { spawnSync } from 'node:child_process';
@@ -17,10 +19,13 @@ const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 let min: number | null = null;
 let scoresOnly = false;
+let incremental = false;
 const groups: string[] = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--min') min = Number(args[++i]);
   else if (args[i] === '--scores') scoresOnly = true;
+  else if (args[i] === '--incremental') incremental = true;
+  else if (args[i].startsWith('-')) throw new Error(`mutate: unknown option '${args[i]}' (--min N, --scores, --incremental)`);
   else groups.push(args[i]);
 }
 if (min !== null && !Number.isFinite(min)) throw new Error('--min needs a score (0-100)');
@@ -29,7 +34,7 @@ const t0 = Date.now();
 const run = scoresOnly ? { status: 0, signal: null } : spawnSync(process.execPath, [join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs'], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, MUTATE_GROUPS: groups.join(',') },
+  env: { ...process.env, MUTATE_GROUPS: groups.join(','), MUTATE_INCREMENTAL: incremental ? '1' : '0' },
 });
 if (run.status !== 0) {
   console.error(`stryker exited with ${run.status ?? run.signal}`);
@@ -71,7 +76,7 @@ for (const [file, { mutants }] of Object.entries(report.files).sort()) {
   if (min !== null && !(adjusted >= min)) bad = true;
   rows.push(`${rel.padEnd(44)} ${pad(score.toFixed(1), 6)} ${pad(adjusted.toFixed(1), 6)} ${pad(detected, 6)} ${pad(count('Survived'), 5)} ${pad(count('NoCoverage'), 5)} ${pad(eq, 5)}`);
 }
-rows.push(`${scoresOnly ? 'last report' : `groups: ${groups.length ? groups.join(', ') : 'all'}; ${minutes.toFixed(1)} minutes`}; score = (killed + timeout) / valid mutants; adj. = without the equivalent ones listed in test/mutation-equivalent.md`);
+rows.push(`${scoresOnly ? 'last report' : `groups: ${groups.length ? groups.join(', ') : 'all'}${incremental ? ' (incremental)' : ''}; ${minutes.toFixed(1)} minutes`}; score = (killed + timeout) / valid mutants; adj. = without the equivalent ones listed in test/mutation-equivalent.md`);
 mkdirSync(join(root, 'reports/mutation'), { recursive: true });
 writeFileSync(join(root, 'reports/mutation/scores.txt'), rows.join('\n') + '\n');
 console.log(rows.join('\n'));
