@@ -264,6 +264,26 @@ describe('shared experts in the language model', () => {
   });
 });
 
+describe('router biases in the language model', () => {
+  test('namedState holds each MoE layer\'s bias (not a trained variable); updateState moves it, or with ok false leaves every bit', async () => {
+    const m = new TransformerLM({ vocabSize: 40, seqLen: 8, dModel: 16, numHeads: 2, numLayers: 4, dFf: 32, numExperts: 4, biasUpdateRate: 0.25 }, { seed: 2, name: 'ext-lm-bias' });
+    try {
+      assert.deepEqual(Object.keys(m.namedState()), ['block1/moe/router_bias', 'block3/moe/router_bias']);
+      assert.ok(!Object.keys(m.namedVariables()).some((n) => n.includes('router_bias')), 'the bias is not a trained weight');
+      const load = tf.tensor1d([10, 2, 4, 0]); // mean 4
+      const update = (ok: boolean) => tf.tidy(() => m.updateState([{ layer: 1, countsBefore: load }], tf.scalar(ok, 'bool')).map((b) => b.layer));
+      assert.deepEqual(update(false), [1]);
+      assert.deepEqual(Array.from(await m.namedState()['block1/moe/router_bias'].data()), [0, 0, 0, 0]);
+      update(true);
+      assert.deepEqual(Array.from(await m.namedState()['block1/moe/router_bias'].data()), [-0.25, 0.25, 0, 0.25]);
+      assert.deepEqual(Array.from(await m.namedState()['block3/moe/router_bias'].data()), [0, 0, 0, 0], 'only the layer whose loads were given');
+      load.dispose();
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
 describe('parameter and FLOP counts with shared and fine-grained experts', () => {
   const base = { vocabSize: 50, seqLen: 8, dModel: 16, numHeads: 2, numLayers: 4, dFf: 32, sparseEvery: 2 } as const;
   const variants: [string, ModelConfigInput][] = [

@@ -49,3 +49,16 @@ test('waiting vectors are read back together as rows in step order, and freed', 
   assert.equal(tf.memory().numTensors, before, 'the read vectors were freed');
   assert.deepEqual(await pending.read(layoutOf(out)), [], 'nothing waits after a read');
 });
+
+test('router biases (biasUpdateRate > 0) end the vector and decode into their layers as routerBias; without them no key', async () => {
+  const E = 3;
+  const out = { logits: tf.zeros([1, 1, 2]), auxLoss: tf.scalar(0), balanceLoss: tf.scalar(7), zLoss: tf.scalar(8), moe: [{ layer: 1, metrics: layer(100, E) }, { layer: 3, metrics: layer(200, E) }] } as LmForward;
+  const layout = { ...layoutOf(out), biasLayers: [3] };
+  const vec = encodeStep(tf.scalar(5), tf.scalar(2.5), tf.scalar(true, 'bool'), encodeForward(tf.scalar(4), out), [tf.tensor1d([0.5, -0.25, 0])]);
+  assert.equal(vec.shape[0], 6 + 2 * (5 + 2 * E) + E);
+  const { moe } = decodeStep((await vec.data()) as Float32Array, layout);
+  assert.equal(moe[0].routerBias, undefined);
+  assert.deepEqual(moe[1].routerBias, [0.5, -0.25, 0]);
+  assert.deepEqual(Object.keys(moe[1]), ['layer', 'droppedFraction', 'entropy', 'balanceLoss', 'zLoss', 'meanTopProb', 'countsBefore', 'countsKept', 'routerBias'], 'the order of a metrics.jsonl layer');
+  assert.deepEqual(Object.keys(decodeStep((await vec.data()).subarray(0, vec.shape[0] - E) as Float32Array, layoutOf(out)).moe[1]), ['layer', 'droppedFraction', 'entropy', 'balanceLoss', 'zLoss', 'meanTopProb', 'countsBefore', 'countsKept']);
+});

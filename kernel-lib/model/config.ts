@@ -42,10 +42,6 @@ export const MODEL_RULES: Rule<ModelConfig>[] = [
         'so whether a token is processed depends on later tokens (the future leaks into the past). ' +
         'Set allowExpertChoice: true to use it anyway.'
       : null,
-  (c) =>
-    c.biasUpdateRate > 0 && moeLayerIndices(c).length > 0
-      ? `biasUpdateRate = ${c.biasUpdateRate}: the language model's training-time router-bias update is not implemented yet (issue 18); an MoeLayer of your own takes it (updateRouterBias)`
-      : null,
 ];
 
 /**

@@ -61,7 +61,8 @@ const BLOCK_INIT = { wq: 0, wk: 1, wv: 2, wo: 3, ffn: 4 } as const;
  * `block{i}/ln2/{gain,bias}` [D], then either `block{i}/ffn/w1` [D,F], `block{i}/ffn/w2` [F,D]
  * or `block{i}/moe/router` [D,E], `block{i}/moe/w1` [E,D,F], `block{i}/moe/w2` [E,F,D] (and with
  * S = numSharedExperts > 0, `block{i}/moe/shared_w1` [S,D,Fs], `block{i}/moe/shared_w2` [S,Fs,D]);
- * `lnFinal/{gain,bias}` [D]; `head/w` [D,V] only when embeddings are untied.
+ * `lnFinal/{gain,bias}` [D]; `head/w` [D,V] only when embeddings are untied. State that is not
+ * trained (`namedState`): with biasUpdateRate > 0, `block{i}/moe/router_bias` [E], zeros at first.
  *
  * Init (Switch §2.4): every matrix is truncated normal with σ = sqrt(initScale / fan_in) via
  * `truncatedNormalInit`. The embedding tables are drawn as their transpose [D,·] so σ =
@@ -76,6 +77,8 @@ export class TransformerLM {
   private readonly tokens: tf.Variable<tf.Rank.R2>;
   private readonly positions: tf.Variable<tf.Rank.R2>;
   private readonly head: tf.Variable<tf.Rank.R2> | null;
+  /** The MoE layers that hold a router bias (biasUpdateRate > 0), by block index. */
+  private readonly biased = new Map<number, MoeLayer>();
   private readonly prefix: string;
   private disposed = false;
 
@@ -106,7 +109,8 @@ export class TransformerLM {
             this.named[`block${i}/moe/shared_w1`] = layer.params.sharedW1;
             this.named[`block${i}/moe/shared_w2`] = layer.params.sharedW2;
           }
-          ffn = { kind: 'moe', config: layer.config, params: layer.params };
+          if (layer.routerBias) this.biased.set(i, layer);
+          ffn = { kind: 'moe', config: layer.config, params: layer.routerBias ? { ...layer.params, routerBias: layer.routerBias } : layer.params };
         } else {
           const init = initDenseParams(D, F, s, at(BLOCK_INIT.ffn));
           ffn = { kind: 'dense', w1: this.add(`block${i}/ffn/w1`, init.w1), w2: this.add(`block${i}/ffn/w2`, init.w2) };
@@ -210,6 +214,27 @@ export class TransformerLM {
     return { ...this.named };
   }
 
+  /** The router biases (loss-free balancing) by stable name, `block{i}/moe/router_bias`; empty when biasUpdateRate is 0. */
+  namedState(): Record<string, tf.Variable> {
+    return Object.fromEntries([...this.biased].map(([i, layer]) => [`block${i}/moe/router_bias`, layer.routerBias!]));
+  }
+
+  /**
+   * After a training step: each biased MoE layer's `b_e += γ·sign(mean load − load_e)` from its
+   * loads (moe/router-bias.ts), on the device; `ok` false changes nothing.
+   * @returns the updated biases, float32[E] each, in block order.
+   */
+  updateState(loads: { layer: number; countsBefore: tf.Tensor1D }[], ok: tf.Scalar): { layer: number; routerBias: tf.Tensor1D }[] {
+    const out: { layer: number; routerBias: tf.Tensor1D }[] = [];
+    for (const { layer, countsBefore } of loads) {
+      const moe = this.biased.get(layer);
+      if (!moe) continue;
+      moe.updateRouterBias(countsBefore, ok);
+      out.push({ layer, routerBias: moe.routerBias! });
+    }
+    return out;
+  }
+
   /** Indices of the blocks whose FFN is an MoE layer. */
   moeLayers(): number[] {
     return this.blocks.flatMap((b, i) => (b.ffn.kind === 'moe' ? [i] : []));
@@ -220,5 +245,6 @@ export class TransformerLM {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of Object.values(this.named)) v.dispose();
+    for (const layer of this.biased.values()) layer.routerBias!.dispose();
   }
 }

@@ -39,7 +39,7 @@ export interface MoeCallOptions {
   training: boolean;
   /** Seed for this call's jitter and dropout noise (the trainer passes one per step). */
   seed?: number;
-  /** Also return each token's argmax expert (for specialisation analysis). */
+  /** Also return each token's first-choice expert, the argmax of probs (+ the router bias) (for specialisation analysis). */
   returnExpertIndex?: boolean;
 }
 
@@ -59,7 +59,7 @@ export interface RoutingMetrics {
   balanceLoss: tf.Scalar;
   /** mean logsumexp² without coefficient (ST-MoE). */
   zLoss: tf.Scalar;
-  /** int32[T] argmax expert per token, when asked. */
+  /** int32[T] each token's first choice when asked: argmax of probs, of probs + bias with a router bias (ties: lowest index). */
   expertIndex?: tf.Tensor1D;
   /**
    * float32[T] with `expertIndex`: how many of each token's assignments were kept (token choice:

@@ -14,9 +14,30 @@ export interface LmForward {
   moe: { layer: number; metrics: RoutingMetrics }[];
 }
 
+/** One MoE layer's loads of a step: what a router-bias update reads. */
+export interface LayerLoad {
+  /** The block index of the MoE layer. */
+  layer: number;
+  /** float32[E] the step's assignments per expert before capacity (`metrics.countsBefore`). */
+  countsBefore: tf.Tensor1D;
+}
+
 export interface LanguageModel {
   forward(ids: tf.Tensor2D, opts: { training: boolean; seed?: number; returnExpertIndex?: boolean }): LmForward;
+  /** The trained weights, by stable name: the optimizer's parameters. */
   namedVariables(): Record<string, tf.Variable>;
+  /**
+   * State that is not trained but changes what the model computes (the MoE layers' router
+   * biases, biasUpdateRate > 0), by stable name: saved in checkpoints and restored on resume.
+   * Absent or empty: none.
+   */
+  namedState?(): Record<string, tf.Variable>;
+  /**
+   * After a step's update, moves the state from the step's loads (`b_e += γ·sign(mean load −
+   * load_e)` per layer); `ok` false (a non-finite step) leaves it as it is. Returns each updated
+   * layer's bias, float32[E], for the step's metrics.
+   */
+  updateState?(loads: LayerLoad[], ok: tf.Scalar): { layer: number; routerBias: tf.Tensor1D }[];
   dispose(): void;
 }
 

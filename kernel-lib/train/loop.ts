@@ -74,7 +74,8 @@ export async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Pr
   let pending: PendingSteps | undefined;
   // From here on, the model and optimizer are disposed however the run ends.
   try {
-    const records = new RunRecords(runDir, cfg, { ...params, ...opt.namedState() });
+    // The checkpoint holds the weights, the optimizer's state and the model's untrained state (router biases).
+    const records = new RunRecords(runDir, cfg, { ...params, ...opt.namedState(), ...model.namedState?.() });
     prep.markWritten();
     const { startStep, stream } = records.begin(plan, { corpus, stream: prep.stream, device, routingSample });
 

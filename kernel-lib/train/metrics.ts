@@ -3,7 +3,8 @@
  * read back as. Its layout is declared here once, for the encoding (step.ts) and the decoding:
  *
  *   [loss, gradNorm, finite, crossEntropy, balanceLoss, zLoss,
- *    then per MoE layer: droppedFraction, entropy, balanceLoss, zLoss, meanTopProb, countsBefore[E], countsKept[E]]
+ *    then per MoE layer: droppedFraction, entropy, balanceLoss, zLoss, meanTopProb, countsBefore[E], countsKept[E],
+ *    then per MoE layer with a router bias (biasUpdateRate > 0): routerBias[E] after the step's update]
  *
  * Vectors wait on the device (`PendingSteps`) and are read back together, every `logEvery` steps
  * and at evaluations and checkpoints: one read, never one per step.
@@ -44,6 +45,11 @@ export interface LayerMetrics {
   meanTopProb: number;
   countsBefore: number[];
   countsKept: number[];
+  /**
+   * The layer's router bias after this step's update (loss-free balancing, biasUpdateRate > 0
+   * only; the next step routes with it). Absent without a bias.
+   */
+  routerBias?: number[];
 }
 
 export interface EvalMetrics {
@@ -74,6 +80,8 @@ const LAYER = ['droppedFraction', 'entropy', 'balanceLoss', 'zLoss', 'meanTopPro
 export interface MetricsLayout {
   layers: number[];
   experts: number;
+  /** The layers whose router bias ends the vector, in order (known after the first update); absent: none. */
+  biasLayers?: number[];
 }
 
 export const layoutOf = (out: LmForward): MetricsLayout => ({ layers: out.moe.map((m) => m.layer), experts: out.moe[0]?.metrics.countsKept.shape[0] ?? 0 });
@@ -85,9 +93,12 @@ export function encodeForward(crossEntropy: tf.Scalar, out: LmForward): tf.Tenso
   return tf.concat([tf.stack(FORWARD.map((k) => scalars[k])), ...layers]) as tf.Tensor1D;
 }
 
-/** The whole vector: the update's loss, gradient norm and whether both were finite, then the forward's part. */
-export function encodeStep(loss: tf.Scalar, gradNorm: tf.Scalar, finite: tf.Scalar, forward: tf.Tensor1D): tf.Tensor1D {
-  return tf.concat([tf.stack([loss, gradNorm, tf.cast(finite, 'float32')]), forward]) as tf.Tensor1D;
+/**
+ * The whole vector: the update's loss, gradient norm and whether both were finite, then the
+ * forward's part, then the router biases after the update (float32[E] each; none without).
+ */
+export function encodeStep(loss: tf.Scalar, gradNorm: tf.Scalar, finite: tf.Scalar, forward: tf.Tensor1D, routerBiases: tf.Tensor1D[] = []): tf.Tensor1D {
+  return tf.concat([tf.stack([loss, gradNorm, tf.cast(finite, 'float32')]), forward, ...routerBiases]) as tf.Tensor1D;
 }
 
 type Head = Pick<StepMetrics, (typeof UPDATE)[number] | (typeof FORWARD)[number]>;
@@ -100,13 +111,18 @@ export function decodeStep(r: Float32Array, layout: MetricsLayout): { head: Head
   const E = layout.experts;
   let o = UPDATE.length + FORWARD.length;
   const moe = layout.layers.map((layer) => {
-    const scalars = at(LAYER, o) as Omit<LayerMetrics, 'layer' | 'countsBefore' | 'countsKept'>;
+    const scalars = at(LAYER, o) as Pick<LayerMetrics, (typeof LAYER)[number]>;
     o += LAYER.length;
     const countsBefore = Array.from(r.subarray(o, o + E));
     const countsKept = Array.from(r.subarray(o + E, o + 2 * E));
     o += 2 * E;
-    return { layer, ...scalars, countsBefore, countsKept };
+    return { layer, ...scalars, countsBefore, countsKept } as LayerMetrics;
   });
+  for (const layer of layout.biasLayers ?? []) {
+    const m = moe.find((l) => l.layer === layer);
+    if (m) m.routerBias = Array.from(r.subarray(o, o + E));
+    o += E;
+  }
   return { head, moe };
 }
 
