@@ -33,8 +33,8 @@ export const GROUPS = {
     tests: ['test/budget-mutation.test.ts'],
   },
   conformance: {
-    // case.ts (parsing and validating a case) and relativeError and checkCase in run.ts (lines 69-127: the verdict on an answer)
-    mutate: ['kernel-lib/conformance/case.ts', 'kernel-lib/conformance/run.ts:69-127'],
+    // case.ts (parsing and validating a case) and relativeError and checkCase in run.ts (lines 82-147: the verdict on an answer)
+    mutate: ['kernel-lib/conformance/case.ts', 'kernel-lib/conformance/run.ts:82-147'],
     tests: ['test/conformance-mutation.test.ts', 'test/moe.validation.test.ts'],
   },
 };

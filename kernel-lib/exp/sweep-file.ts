@@ -14,6 +14,7 @@ import { checkClaimRules, type ClaimRule } from './claims.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CONFIG_FIELDS } from '../config/fields.ts';
 import { resolveTrainConfig, type TrainConfig } from '../train/config.ts';
 import { checkPathComponent, checkRunName } from '../train/run-dir.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -103,9 +104,18 @@ export function withSteps(sweep: SweepFile, steps: number): SweepFile {
   return { ...sweep, steps, runs };
 }
 
+/**
+ * Settings added after sweep folders were first keyed (issue 18): left out of the key while at
+ * their default, so that a sweep defined before they existed keeps its folder, and resumes, under
+ * newer code. A run that sets one away from its default is another comparison: it is keyed.
+ */
+const KEYED_WHEN_SET: readonly (keyof typeof CONFIG_FIELDS)[] = ['numSharedExperts', 'sharedDff', 'biasUpdateRate'];
+
 /** Hash of what defines the comparison: every run's config and labels (without place or backend), and its length (steps, or the budget that sets them). */
 export function definitionKey(experiment: string, preset: string, length: string, runs: ResolvedRun[], claims: ClaimRule[] = [], assess = true): string {
-  const strip = (c: TrainConfig) => Object.fromEntries(Object.entries(c).filter(([k]) => !['steps', 'outDir', 'backend', 'progress', 'evalEvery', 'checkpointEvery', 'routingEvery'].includes(k)));
+  const atAddedDefault = (k: string, v: unknown) => KEYED_WHEN_SET.some((f) => f === k && CONFIG_FIELDS[f].default === v);
+  const strip = (c: TrainConfig) => Object.fromEntries(Object.entries(c).filter(([k, v]) =>
+    !['steps', 'outDir', 'backend', 'progress', 'evalEvery', 'checkpointEvery', 'routingEvery'].includes(k) && !atAddedDefault(k, v)));
   const text = JSON.stringify({ experiment, preset, length, runs: runs.map((r) => ({ id: r.id, group: r.group, seed: r.seed, labels: r.labels, config: strip(r.config) })), claims, assess });
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
