@@ -7,15 +7,15 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { useBackend } from '../kernel-lib/backend/index.ts';
 import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
 import { findResumePoint } from '../kernel-lib/train/checkpoint.ts';
 import { readMetrics, train } from '../kernel-lib/train/trainer.ts';
 import { startCli, tinyFlags } from './helpers/proc.ts';
+import { lastCheckpoint, metricsOf } from './helpers/resume.ts';
 import { tinyConfig } from './helpers/train-config.ts';
 
 let corpus: Corpus;
@@ -24,8 +24,6 @@ before(async () => {
   corpus = loadCorpus({ seed: 0, vocabSize: 400 });
 });
 
-const metricsOf = (runDir: string) => readMetrics(runDir).train.map((r) => [r.step, r.loss, r.gradNorm, JSON.stringify(r.moe)]);
-const lastCheckpoint = (dir: string) => readFileSync(join(dir, 'checkpoints', readdirSync(join(dir, 'checkpoints')).filter((f) => f.endsWith('.bin')).sort().pop()!));
 
 describe('router biases in training (biasUpdateRate)', () => {
   const biased = { router: 'topk' as const, k: 2, capacityFactor: 1.0, evalCapacityFactor: 1.0, biasUpdateRate: 0.01, numSharedExperts: 1, sharedDff: 32 };

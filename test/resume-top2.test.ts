@@ -6,11 +6,12 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../kernel-lib/backend/index.ts';
 import { loadCorpus, type Corpus } from '../kernel-lib/data/index.ts';
 import { readMetrics, train } from '../kernel-lib/train/trainer.ts';
+import { lastCheckpoint, metricsOf } from './helpers/resume.ts';
 import { tinyConfig } from './helpers/train-config.ts';
 
 let corpus: Corpus;
@@ -19,8 +20,6 @@ before(async () => {
   corpus = loadCorpus({ seed: 0, vocabSize: 400 });
 });
 
-const metricsOf = (runDir: string) => readMetrics(runDir).train.map((r) => [r.step, r.loss, r.gradNorm, JSON.stringify(r.moe)]);
-const lastCheckpoint = (dir: string) => readFileSync(join(dir, 'checkpoints', readdirSync(join(dir, 'checkpoints')).filter((f) => f.endsWith('.bin')).sort().pop()!));
 
 test('top-2 on wasm: a stopped and resumed run equals an uninterrupted one (losses, routing metrics, weights)', async () => {
   const top2 = { router: 'topk' as const, k: 2, capacityFactor: 1.0, evalCapacityFactor: 1.0 };
