@@ -21,7 +21,7 @@ export const GROUPS = {
   moe: {
     // capacity.ts holds the packed layout's row bound too, whose worked values are in packed-mutation
     mutate: ['kernel-lib/moe/capacity.ts', 'kernel-lib/moe/routing/*.ts', 'kernel-lib/moe/losses.ts', 'kernel-lib/moe/dispatch.ts'],
-    tests: ['test/moe.cpu.test.ts', 'test/moe-mutation.test.ts', 'test/packed-mutation.test.ts'],
+    tests: ['test/moe.cpu.test.ts', 'test/moe-mutation.test.ts', 'test/routing-mutation.test.ts', 'test/packed-mutation.test.ts'],
   },
   packed: {
     // contracts.ts: the layout's segment offset and row tile, and the kernels' names
