@@ -6,14 +6,18 @@ import { runExperimentSweep, type ExperimentOptions, type ExperimentRun } from '
 import { checkPreset } from '../kernel-lib/exp/sweep-file.ts';
 import type { Experiment, PresetName } from '../kernel-lib/exp/types.ts';
 import { PRESETS } from './presets.ts';
+import { balance } from './balance/index.ts';
 import { capacity } from './capacity/index.ts';
+import { granularity } from './granularity/index.ts';
 import { routing } from './routing/index.ts';
 import { scaling } from './scaling/index.ts';
 import { specialization } from './specialization/index.ts';
 import { stability } from './stability/index.ts';
 
 /** In the order the README and `npm start` present them. */
-export const EXPERIMENTS: Record<string, Experiment> = { scaling, capacity, specialization, stability, routing };
+export const EXPERIMENTS: Record<string, Experiment> = {
+  scaling, capacity, specialization, stability, routing, balance, granularity,
+};
 
 export function getExperiment(name: string): Experiment {
   const e = Object.hasOwn(EXPERIMENTS, name) ? EXPERIMENTS[name] : undefined;
