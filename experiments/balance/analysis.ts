@@ -5,7 +5,7 @@
  */
 import type { Evidence } from '../../kernel-lib/exp/claims.ts';
 import { lineFigure, type Series } from '../../kernel-lib/exp/plots.ts';
-import { loadImbalance } from '../../kernel-lib/exp/routing-traces.ts';
+import { expertLoad, expertLoadHeatmap, loadImbalance, moeLayers } from '../../kernel-lib/exp/routing-traces.ts';
 import { pairedTest, summarize } from '../../kernel-lib/exp/stats.ts';
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import type { Table } from '../../kernel-lib/report/types.ts';
@@ -106,6 +106,16 @@ export function analyze(runs: LoadedRun[]): Analysis {
       }),
     ];
   });
+  for (const mode of ['loss', 'bias'] as const) {
+    const first = done(arm('top1', mode))[0];
+    const layer = first ? moeLayers(first)[0] : undefined;
+    if (!first || layer === undefined) continue;
+    figures.push(expertLoadHeatmap(expertLoad(first, layer), {
+      id: `load-top1-${mode}`,
+      title: `Top-1, ${MODE_NAMES[mode]}: expert load over training (${first.id}, block ${layer})`,
+      caption: 'Each expert\'s share of the assignments at each logged step, before the capacity limit (1/E is even).',
+    }));
+  }
   const biasRun = done(arm('top1', 'bias'))[0];
   if (biasRun) {
     const every = Math.max(1, Math.floor(biasRun.train.length / 50));
