@@ -41,7 +41,7 @@ describe('one schema', () => {
   });
 
   test("a field's flags: bookkeeping keys do not refuse a resume; moeOnly keys are refused for a dense model", () => {
-    assert.deepEqual([...NON_COMPUTATIONAL_KEYS].sort(), ['backend', 'checkpointEvery', 'evalEvery', 'logEvery', 'name', 'outDir', 'progress', 'resume', 'routingEvery', 'steps']);
+    assert.deepEqual([...NON_COMPUTATIONAL_KEYS].sort(), ['backend', 'checkpointEvery', 'evalEvery', 'initFrom', 'logEvery', 'name', 'outDir', 'progress', 'resume', 'routingEvery', 'steps']);
     const moeOnly = Object.entries(CONFIG_FIELDS).filter(([, f]) => 'moeOnly' in f).map(([k]) => k);
     assert.deepEqual(moeOnly.sort(), ['allowExpertChoice', 'biasUpdateRate', 'capacityFactor', 'evalCapacityFactor', 'expertDff', 'expertDropout', 'jitterEps', 'k', 'numExperts', 'numSharedExperts', 'router', 'routerDtype', 'sharedDff']);
   });
@@ -133,6 +133,9 @@ describe('every kind of bad key or value is refused, naming the key and the valu
     ['k above the experts', run({ router: 'topk', k: 9 }), /^config: k = 9 exceeds numExperts = 8$/],
     ['heads not dividing the width', run({ numHeads: 5 }), /^config: numHeads = 5 must divide dModel = 128$/],
     ['routing snapshots of a dense model', run({ ffn: 'dense', routingEvery: 5 }), /^config: 'routingEvery' = 5 needs an MoE layer/],
+    ['initFrom empty', run({ initFrom: '' }), /^config: 'initFrom' must name a finished run directory, got ''$/],
+    ['initFrom the run itself', run({ initFrom: 'runs/run' }), /^config: 'initFrom' = 'runs\/run' is this run's own directory \(.*\): name another run's$/],
+    ['initFrom not text', run({ initFrom: 3 }), /^x: 'initFrom' must be a string, got 3$/],
 
     // a model built alone: what a value must be, in one go
     ['model: unknown key', () => resolveModelConfig({ vocabSize: 9, steps: 3 } as never), /^model config: unknown key 'steps' \(known: /],

@@ -25,3 +25,11 @@ test('set away from their default, they change the key; so does any other settin
     assert.notEqual(keyOf((c) => ({ ...c, ...edit })), now, JSON.stringify(edit));
   }
 });
+
+test('initFrom (sparse upcycling), unset by default, is absent from the key until set', () => {
+  const now = keyOf((c) => c);
+  assert.ok(sweep.runs.every((r) => 'initFrom' in r.config && r.config.initFrom === undefined), 'a resolved config holds initFrom, unset');
+  assert.ok(sweep.runs.every((r) => !JSON.stringify(r.config).includes('initFrom')), 'an unset initFrom is written nowhere');
+  assert.equal(keyOf(({ initFrom: _i, ...rest }) => rest), now, 'a config saved before initFrom existed must hash the same');
+  assert.notEqual(keyOf((c) => ({ ...c, initFrom: 'runs/dense' })), now);
+});

@@ -49,6 +49,19 @@ export const CONFIG_FIELDS = {
   backend: choice(BACKEND_NAMES, { level: 'run', bookkeeping: true, default: 'auto', help: 'tfjs backend: auto (hardware GPU, else tensorflow, wasm, cpu), webgpu, tensorflow, wasm, cpu' }),
   seed: int({ level: 'run', default: 0, help: 'seed for weights, dropout/jitter noise and data order' }),
   resume: bool({ level: 'run', bookkeeping: true, default: true, help: "continue from the run directory's checkpoint when there is one (false: refuse an existing run)" }),
+  /**
+   * Start from another run's final weights (train/upcycle.ts): sparse upcycling (Komatsuzaki et
+   * al. 2022, arXiv 2212.05055) where a block is dense in that run and an MoE layer here (every
+   * expert and shared expert a copy of the dense FFN, the router as a fresh run initialises it),
+   * a plain warm start where the shapes are the same (every weight copied). A path to a finished
+   * run directory, relative to the working directory as outDir is. Read only when the run starts
+   * afresh: a resumed run continues from its own checkpoint, whose state records the source
+   * (path, step, SHA-256), so a run resumes across a change of it (bookkeeping: a moved source or
+   * sweep folder). The optimizer state, step and learning-rate schedule start afresh. Unset (the
+   * default): a fresh init. Absent from a run's config.json when unset, so configs and sweep
+   * keys from before it are unchanged.
+   */
+  initFrom: text({ level: 'run', bookkeeping: true, default: undefined, help: "start from this finished run directory's final weights: its dense FFNs copied into every expert of MoE blocks (sparse upcycling), routers fresh; same shapes: a warm start. Unset: fresh init" }),
 
   // ---- data
   /** 'brown' (the Brown corpus, with tags and genres), or a `.txt` / `.jsonl` file of your own (data/text.ts). */
@@ -158,8 +171,10 @@ export const CONFIG_FIELDS = {
 type Fields = typeof CONFIG_FIELDS;
 type KeyAt<L> = { [K in keyof Fields]: Fields[K]['level'] extends L ? K : never }[keyof Fields];
 type FixedKey = { [K in keyof Fields]: Fields[K] extends { fixed: true } ? K : never }[keyof Fields];
+/** Fields unset unless given (`default: undefined`): optional keys. */
+type UnsetKey = { [K in keyof Fields]: Fields[K] extends { default: undefined } ? K : never }[keyof Fields];
 /** Every field's value, with its documentation. */
-type Values = { -readonly [K in keyof Fields]: ValueOf<Fields[K]> };
+type Values = { -readonly [K in Exclude<keyof Fields, UnsetKey>]: ValueOf<Fields[K]> } & { -readonly [K in UnsetKey]?: ValueOf<Fields[K]> };
 
 /** A training run's config: every field but those fixed inside the model. */
 export type RunConfig = Pick<Values, Exclude<keyof Fields, FixedKey>>;

@@ -27,7 +27,11 @@ export const REQUIRED: unique symbol = Symbol('required');
 interface Common<T> {
   /** The innermost part that reads it. */
   level: Level;
-  /** Its default in a run (and in the model and layer of a run). */
+  /**
+   * Its default in a run (and in the model and layer of a run). `undefined` (text fields only):
+   * unset unless given, and then absent from a saved config.json and from anything hashed from
+   * its JSON (a sweep's key), so configs saved before the field existed read and hash the same.
+   */
   default: T;
   /** One line for `train --help`. */
   help: string;
@@ -56,8 +60,8 @@ interface Bounds {
 export const int = <const O extends Common<number | null> & Bounds>(o: O) => ({ kind: 'int' as const, ...o });
 export const num = <const O extends Common<number | null> & Bounds>(o: O) => ({ kind: 'number' as const, ...o });
 export const bool = <const O extends Common<boolean>>(o: O) => ({ kind: 'boolean' as const, ...o });
-/** `pathComponent`: one folder name (letters, digits, '.', '_', '-'; not '.' or '..'). */
-export const text = <const O extends Common<string> & { pathComponent?: true }>(o: O) => ({ kind: 'text' as const, ...o });
+/** `pathComponent`: one folder name (letters, digits, '.', '_', '-'; not '.' or '..'). `default: undefined`: unset unless given. */
+export const text = <const O extends Common<string | undefined> & { pathComponent?: true }>(o: O) => ({ kind: 'text' as const, ...o });
 export const choice = <const C extends readonly string[], const O extends Common<C[number]>>(choices: C, o: O) => ({ kind: 'choice' as const, choices, ...o });
 
 /** Any field, as the machinery reads it. */
@@ -106,6 +110,7 @@ const jsType = (f: Field): string => (f.kind === 'int' || f.kind === 'number' ? 
 /** A run's voice, as a value comes in: its type, whether it is finite, whole, one of the choices. */
 export function inputProblem(f: Field, key: string, v: unknown): string | null {
   if (v === null && f.orNull) return null;
+  if (v === undefined && f.default === undefined) return null; // a field unset unless given, left unset
   const want = jsType(f);
   if (typeof v !== want) return `'${key}' must be a ${want}${f.orNull ? ' or null' : ''}, got ${JSON.stringify(v)}`;
   if (want === 'number' && !Number.isFinite(v)) return `'${key}' must be finite, got ${v}`;

@@ -140,6 +140,14 @@ export function findResumePoint<S>(dir: string): ResumePoint<S> | null {
   return null;
 }
 
+/** One saved tensor's values, from the checkpoint's binary. */
+function valuesOf(bin: Uint8Array, t: TensorEntry, file: string): Float32Array | Int32Array {
+  const bytes = bin.subarray(t.offset, t.offset + t.length * 4);
+  if (bytes.length !== t.length * 4) throw new Error(`checkpoint ${file} is truncated at '${t.name}'`);
+  const copy = new Uint8Array(bytes); // aligned copy
+  return t.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
+}
+
 /** Assigns a checkpoint's tensors to `vars`; the names and shapes must match exactly. */
 export function restoreCheckpoint<S>(dir: string, manifest: CheckpointManifest<S>, vars: Record<string, tf.Variable>): void {
   const bin = readFileSync(join(dir, manifest.bin));
@@ -152,10 +160,23 @@ export function restoreCheckpoint<S>(dir: string, manifest: CheckpointManifest<S
   for (const [name, v] of Object.entries(vars)) {
     const t = saved.get(name)!;
     if (t.shape.join(',') !== v.shape.join(',')) throw new Error(`checkpoint ${manifest.bin}: '${name}' has shape [${t.shape}], the model has [${v.shape}]`);
-    const bytes = bin.subarray(t.offset, t.offset + t.length * 4);
-    if (bytes.length !== t.length * 4) throw new Error(`checkpoint ${manifest.bin} is truncated at '${name}'`);
-    const copy = new Uint8Array(bytes); // aligned copy
-    const values = t.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
+    const values = valuesOf(bin, t, manifest.bin);
     tf.tidy(() => v.assign(tf.tensor(values, t.shape, t.dtype)));
   }
+}
+
+/**
+ * A checkpoint's tensors whose names `keep` accepts, as new tensors (the caller disposes them):
+ * what another run starts from (train/upcycle.ts).
+ */
+export function readCheckpointTensors<S>(dir: string, manifest: CheckpointManifest<S>, keep: (name: string) => boolean): Record<string, tf.Tensor> {
+  const bin = readFileSync(join(dir, manifest.bin));
+  const out: Record<string, tf.Tensor> = {};
+  try {
+    for (const t of manifest.tensors) if (keep(t.name)) out[t.name] = tf.tensor(valuesOf(bin, t, manifest.bin), t.shape, t.dtype);
+  } catch (err) {
+    tf.dispose(Object.values(out));
+    throw err;
+  }
+  return out;
 }

@@ -6,7 +6,8 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 export const TRAIN_CONFIG_HELP = Object.fromEntries(Object.keys(DEFAULT_TRAIN_CONFIG).map((k) => [k, CONFIG_FIELDS[k as keyof TrainConfig].help])) as Record<keyof TrainConfig, string>;
 
 export function formatConfigHelp(): string {
-  const rows = Object.entries(DEFAULT_TRAIN_CONFIG).map(([k, v]) => [`--${k}=${JSON.stringify(v)}`, TRAIN_CONFIG_HELP[k as keyof TrainConfig]] as const);
+  // A key unset unless given (initFrom) shows `(unset)`.
+  const rows = Object.entries(DEFAULT_TRAIN_CONFIG).map(([k, v]) => [`--${k}=${v === undefined ? '(unset)' : JSON.stringify(v)}`, TRAIN_CONFIG_HELP[k as keyof TrainConfig]] as const);
   const width = Math.max(...rows.map(([a]) => a.length));
   return 'config keys (--key=value; defaults shown):\n' + rows.map(([a, b]) => `  ${a.padEnd(width)}  ${b}`).join('\n');
 }

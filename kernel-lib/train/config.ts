@@ -4,6 +4,7 @@
  * `--key=value` overrides are parsed and checked by the fields' types; unknown keys are rejected.
  * The resolved config is saved with every run, and reads back to the same object.
  */
+import { resolve } from 'node:path';
 import { CONFIG_FIELDS, type RunConfig } from '../config/fields.ts';
 import { checkKnown, defaultsAt, inputProblem, keysAt, markResolved, parseValue, resolvedLevel, resolveRun, type Rule } from '../config/schema.ts';
 import { validateVocabSize } from '../data/vocab.ts';
@@ -25,6 +26,8 @@ const RUN_RULES: Rule<TrainConfig>[] = [
   (c) => (c.minLr < 0 || c.minLr > c.lr ? `'minLr' must be in [0, lr=${c.lr}], got ${c.minLr}` : null),
   (c) => (validateVocabSize(c.vocabSize), null),
   (c) => (c.routingEvery > 0 && moeLayerIndices(c).length === 0 ? `'routingEvery' = ${c.routingEvery} needs an MoE layer to snapshot, and this model is dense` : null),
+  (c) => (c.initFrom !== undefined && c.initFrom.trim() === '' ? `'initFrom' must name a finished run directory, got ''` : null),
+  (c) => (c.initFrom !== undefined && resolve(c.initFrom) === resolve(c.outDir, c.name) ? `'initFrom' = '${c.initFrom}' is this run's own directory (${resolve(c.outDir, c.name)}): name another run's` : null),
 ];
 
 /** Merges layers of overrides over the defaults, checking every key and value. */

@@ -19,6 +19,7 @@ import { RunRecords, TrainingDiverged, type RunResult } from './run-records.ts';
 import { learningRate } from './schedule.ts';
 import { createTrainStep } from './step.ts';
 import { stopReason, yieldToEventLoop } from './stop.ts';
+import { applyInitSource, describeInitFrom, type InitSource } from './upcycle.ts';
 
 export interface TrainOptions {
   /** Progress callback (notebooks); default: a terminal bar or periodic lines on stderr. */
@@ -59,6 +60,8 @@ export interface Prepared {
   runDir: string;
   plan: Exclude<RunPlan, { kind: 'finished' }>;
   device: DeviceInfo;
+  /** The run to take the first weights from (`initFrom`), for a fresh start only. */
+  init?: InitSource;
   /** Called before the first write into the run directory. */
   markWritten: () => void;
 }
@@ -74,10 +77,13 @@ export async function runTraining(cfg: TrainConfig, opts: TrainOptions, prep: Pr
   let pending: PendingSteps | undefined;
   // From here on, the model and optimizer are disposed however the run ends.
   try {
+    // Another run's final weights (initFrom), set before anything is written; the optimizer starts afresh.
+    const initFrom = prep.init && plan.kind === 'fresh' ? applyInitSource(prep.init, { ...params, ...model.namedState?.() }) : undefined;
+    if (initFrom) log(describeInitFrom(initFrom));
     // The checkpoint holds the weights, the optimizer's state and the model's untrained state (router biases).
     const records = new RunRecords(runDir, cfg, { ...params, ...opt.namedState(), ...model.namedState?.() });
     prep.markWritten();
-    const { startStep, stream } = records.begin(plan, { corpus, stream: prep.stream, device, routingSample });
+    const { startStep, stream } = records.begin(plan, { corpus, stream: prep.stream, device, routingSample, initFrom });
 
     const display = terminalProgress(cfg.progress);
     const progress = opts.onProgress ?? display.update;

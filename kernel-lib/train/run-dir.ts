@@ -26,10 +26,38 @@ import { log } from '../util/log.ts';
 /** Config keys that do not change what is computed: where the run lives, how long it runs, bookkeeping (the schema's `bookkeeping`). */
 export const NON_COMPUTATIONAL_KEYS: ReadonlySet<string> = new Set(Object.keys(CONFIG_FIELDS).filter((k) => 'bookkeeping' in CONFIG_FIELDS[k as keyof typeof CONFIG_FIELDS]));
 
+/**
+ * Where a run's first weights came from when it started from another run's (`initFrom`,
+ * train/upcycle.ts): in its environment.json, every checkpoint's state and run.json.
+ */
+export interface InitFromRecord {
+  /** `initFrom` as given. */
+  given: string;
+  /** The source run directory, absolute. */
+  path: string;
+  /** The step of the source's final checkpoint, whose weights were taken. */
+  step: number;
+  /** That checkpoint's manifest (in the source's checkpoints/) and the SHA-256 of its binary. */
+  checkpoint: string;
+  sha256: string;
+  /** 'upcycle': a block dense there is an MoE layer here; 'warm start': every weight copied. */
+  kind: 'upcycle' | 'warm start';
+  /** The blocks whose MoE layer was made from the source's dense FFN. */
+  upcycledBlocks: number[];
+  /** Weights and state by name: copied as they are; made from a dense FFN (experts, shared experts); left as a fresh run initialises them (routers, router biases). */
+  copied: string[];
+  fromDense: string[];
+  fresh: string[];
+  /** Source state with no place here (a router bias, biasUpdateRate 0 here). */
+  unused: string[];
+}
+
 /** The training state saved in every checkpoint. */
 export interface TrainState {
   data: BatchState;
   config: TrainConfig;
+  /** Present when the run started from another run's weights (`initFrom`). */
+  initFrom?: InitFromRecord;
 }
 
 /** `run.json`: how the run last ended. */
@@ -105,9 +133,10 @@ function rebuildRecord(runDir: string, steps: number): { record?: RunRecord; pro
   if (problem) return { problem };
   const row = readMetrics(runDir, { quiet: true }).eval.filter((e) => e.step === steps).at(-1) as (EvalMetrics & { type?: string }) | undefined;
   const { type: _type, ...finalEval } = row!;
-  const env = readJson<{ device?: unknown; resumed?: { device?: unknown }[] }>(join(runDir, 'environment.json'));
+  const env = readJson<{ device?: unknown; resumed?: { device?: unknown }[]; initFrom?: InitFromRecord }>(join(runDir, 'environment.json'));
   const device = env?.resumed?.at(-1)?.device ?? env?.device;
-  return { record: { runDir, status: 'completed', steps, finalEval, device, finished: new Date().toISOString(), rebuilt: 'run.json was missing: rebuilt from the final checkpoint and evaluation' } };
+  const init = env?.initFrom ? { initFrom: env.initFrom } : {};
+  return { record: { runDir, status: 'completed', steps, finalEval, device, ...init, finished: new Date().toISOString(), rebuilt: 'run.json was missing: rebuilt from the final checkpoint and evaluation' } };
 }
 
 /**

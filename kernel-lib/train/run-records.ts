@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DeviceInfo } from '../backend/index.ts';
 import { BatchStream, type Batch, type Corpus } from '../data/index.ts';
 import { removeStaleTemporaries, writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -17,7 +17,7 @@ import type { TrainConfig } from './config.ts';
 import type { EvalMetrics, StepMetrics } from './metrics.ts';
 import { writeRoutingTokens } from './routing-dump.ts';
 import { acquireRunLock, type RunLock } from './run-lock.ts';
-import { moveRunAside, planRun, type RunPlan, type TrainState } from './run-dir.ts';
+import { moveRunAside, planRun, type InitFromRecord, type RunPlan, type TrainState } from './run-dir.ts';
 
 export interface RunResult {
   runDir: string;
@@ -35,6 +35,8 @@ export interface RunResult {
   /** True when the run was already finished and nothing was computed or changed. */
   unchanged?: boolean;
   device: DeviceInfo;
+  /** Where its first weights came from, when it started from another run's (`initFrom`). */
+  initFrom?: InitFromRecord;
 }
 
 /** Thrown when a run diverged, after its record was written. */
@@ -88,6 +90,8 @@ export function openRun(runDir: string, cfg: TrainConfig, restart: boolean, voca
 export class RunRecords {
   readonly metricsPath: string;
   readonly ckptDir: string;
+  /** Where the first weights came from (initFrom): given at a fresh start, read back from the checkpoint on resume. */
+  private initFrom?: InitFromRecord;
 
   /** @param vars every variable a checkpoint holds (the model's and the optimizer's). */
   constructor(
@@ -102,9 +106,10 @@ export class RunRecords {
   /**
    * Starts the records afresh, or resumes them from the plan's checkpoint (restoring `vars`);
    * then writes the config, the vocabulary and the routing sample's tokens.
+   * @param o.initFrom at a fresh start from another run's weights (already set): what was done, for the records.
    * @returns the step to continue from and the training stream positioned there.
    */
-  begin(plan: Exclude<RunPlan, { kind: 'finished' }>, o: { corpus: Corpus; stream: BatchStream; device: DeviceInfo; routingSample: Batch[] | null }): { startStep: number; stream: BatchStream } {
+  begin(plan: Exclude<RunPlan, { kind: 'finished' }>, o: { corpus: Corpus; stream: BatchStream; device: DeviceInfo; routingSample: Batch[] | null; initFrom?: InitFromRecord }): { startStep: number; stream: BatchStream } {
     const { runDir, cfg, metricsPath } = this;
     const envPath = join(runDir, 'environment.json');
     const now = new Date().toISOString();
@@ -117,6 +122,12 @@ export class RunRecords {
       restoreCheckpoint(this.ckptDir, manifest, this.vars);
       stream = BatchStream.restore(stream.split, manifest.state.data);
       startStep = manifest.step;
+      this.initFrom = manifest.state.initFrom;
+      const asked = cfg.initFrom === undefined ? undefined : resolve(cfg.initFrom);
+      if (asked !== this.initFrom?.path) {
+        const began = this.initFrom ? `from ${this.initFrom.path} (step ${this.initFrom.step})` : 'from a fresh init';
+        log(`${runDir} started ${began} and resumes from its own checkpoint${asked ? `; initFrom ${asked} is not read` : ''}`);
+      }
       truncateMetrics(metricsPath, startStep);
       const env = existsSync(envPath) ? JSON.parse(readFileSync(envPath, 'utf8')) : { started: now, resumed: [] };
       const resumption: Record<string, unknown> = { at: now, step: startStep, device: o.device, ...runnerFacts() };
@@ -130,7 +141,8 @@ export class RunRecords {
       if (existsSync(metricsPath) && statSync(metricsPath).size > 0) renameSync(metricsPath, join(runDir, `metrics.${Date.now()}.jsonl.bak`));
       writeFileAtomic(metricsPath, '');
       const data = { trainTokens: stream.split.ids.length, validationTokens: o.corpus.split('validation').ids.length };
-      writeJsonAtomic(envPath, { started: now, device: o.device, data, ...runnerFacts(), resumed: [] });
+      this.initFrom = o.initFrom;
+      writeJsonAtomic(envPath, { started: now, device: o.device, data, ...runnerFacts(), ...(o.initFrom ? { initFrom: o.initFrom } : {}), resumed: [] });
     }
     writeJsonAtomic(join(runDir, 'config.json'), cfg);
     o.corpus.vocab.save(join(runDir, 'vocab.json'));
@@ -148,14 +160,15 @@ export class RunRecords {
 
   /** Checkpoint `step`: every variable, and the data stream's position. */
   async checkpoint(step: number, stream: BatchStream): Promise<void> {
-    const state: TrainState = { data: stream.state(), config: this.cfg };
+    const state: TrainState = { data: stream.state(), config: this.cfg, ...(this.initFrom ? { initFrom: this.initFrom } : {}) };
     await saveCheckpoint(this.ckptDir, step, this.vars, state);
   }
 
   /** Writes `run.json`: how the run ended. */
   finish(result: RunResult): RunResult {
-    writeJsonAtomic(join(this.runDir, 'run.json'), { ...result, finished: new Date().toISOString() });
-    return result;
+    const full = this.initFrom ? { ...result, initFrom: this.initFrom } : result;
+    writeJsonAtomic(join(this.runDir, 'run.json'), { ...full, finished: new Date().toISOString() });
+    return full;
   }
 }
 

@@ -10,7 +10,8 @@
  * - evaluate.ts: evaluation and the future-leak check;
  * - run-records.ts: the run directory's records, a fresh start or an exact resume, run.json;
  *   run-dir.ts: what may be done with a run directory;
- * - stop.ts: stopping at a step boundary when the run's signal is aborted (SIGINT, SIGTERM).
+ * - stop.ts: stopping at a step boundary when the run's signal is aborted (SIGINT, SIGTERM);
+ * - upcycle.ts: starting from another run's final weights (`initFrom`: sparse upcycling, warm starts).
  *
  * Device discipline: a step enqueues work and keeps one small metrics vector on the device; the
  * vectors are read back together every `logEvery` steps (and at evaluations and checkpoints).
@@ -29,6 +30,7 @@ import { corpusFor, isCorpusOf } from './corpus-for.ts';
 import { runTraining, type TrainOptions } from './loop.ts';
 import { STDERR_LOG } from './run-dir.ts';
 import { openRun, type RunResult } from './run-records.ts';
+import { openInitSource } from './upcycle.ts';
 
 export { readMetrics } from './run-dir.ts';
 export { futureLeak } from './evaluate.ts';
@@ -82,8 +84,11 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       }
       return { ...r, runDir, unchanged: true };
     }
+    // Another run's final weights to start from (initFrom): read and checked only when the run
+    // starts afresh (a resumed run continues from its own checkpoint), before the backend starts.
+    const init = plan.kind === 'fresh' && cfg.initFrom !== undefined ? openInitSource(cfg, corpus.vocab) : undefined;
     const device = opts.device ?? (await useBackend(cfg.backend));
-    return await runTraining(cfg, opts, { corpus, stream, evalSet, finalEvalSet, routingSample, runDir, plan, device, markWritten: () => (wrote = true) });
+    return await runTraining(cfg, opts, { corpus, stream, evalSet, finalEvalSet, routingSample, runDir, plan, device, init, markWritten: () => (wrote = true) });
   } catch (err) {
     if (created && !wrote) rmSync(runDir, { recursive: true, force: true });
     throw err;
