@@ -89,6 +89,11 @@ export type { ClaimRule, DecideOptions, Evidence } from './exp/claims.ts';
 export { barFigure, heatmapFigure, lineFigure } from './exp/plots.ts';
 export { readRoutingSnapshot, readRoutingTokens, routingSteps } from './train/routing-dump.ts';
 export type { RoutingSnapshot, RoutingTokens } from './train/routing-dump.ts';
+export {
+  conditionalShares, crossLayerPredictability, expertLoad, expertLoadHeatmap, finalRoutingSnapshot, layerTransition, loadImbalance,
+  loadImbalanceFigure, loadImbalanceSeries, moeLayers, transitionHeatmap,
+} from './exp/routing-traces.ts';
+export type { ExpertLoad, ImbalanceSeries, LayerTransition, LoadKind } from './exp/routing-traces.ts';
 
 // Sweeps on a Slurm cluster: the sweep folder and its batch scripts, and submitting them.
 export { emitSlurmSweep } from './exp/slurm-emit.ts';

@@ -3,13 +3,19 @@
  * chosen by hand: the load coefficient of variation (last quarter of training, kept loads for
  * Expert Choice), the non-inferiority evidence of "α = 1e-2 does not hurt", the checks
  * alpha-balances, ec-balanced (at its 1e-6 boundary) and ec-not-causal, the table and figures,
- * and verdicts under the 0.01-nat margin.
+ * verdicts under the 0.01-nat margin, and the routing traces (load heatmaps and imbalance from
+ * the training rows; cross-layer predictability from routing snapshots written to a temporary
+ * folder, or a paragraph saying why it is missing).
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, loadCv } from '../experiments/routing/analysis.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyze, loadCv, routingTraces } from '../experiments/routing/analysis.ts';
 import { claimRules } from '../experiments/routing/sweep.ts';
 import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { writeArrayBundle } from '../kernel-lib/data/index.ts';
 import { UNIFORM, makeRun, matchesSnapshot, moe, rows, type RunSpec } from './fixtures/analysis/runs.ts';
 
 const paired = (e: Evidence | undefined) => {
@@ -174,6 +180,26 @@ test('the table and figures: per router and α; α on a log axis from 1e-2 down;
   assert.deepEqual(bars[0].x, ['top-1, α = 0.01', 'top-2, α = 0.01', 'Expert Choice']);
   assert.deepEqual(bars.map((b) => b.name), ['load CV', 'dropped fraction', 'future leak (max |Δ logit|)']);
   assert.deepEqual(bars[2].y, [0, 0, 0.2916666666666667]);
+  // Routing traces of each group's seed 0 (layer 1): shares over 16 assignments, max/mean imbalance; no snapshots.
+  assert.deepEqual(a.sections[0].figures.map((f) => f.id).slice(4), [
+    'expert-load-top1-a0.01-layer1', 'expert-load-top1-a0.00001-layer1', 'expert-load-top2-a0.01-layer1',
+    'expert-load-expert-choice-layer1', 'load-imbalance-layer1',
+  ]);
+  const share = (f: string) => (fig(f).data[0] as { z: number[][] }).z;
+  // Rows experts, columns the 8 steps: SKEWED [0, 16, 0, 0] six times, then CV408 [2, 6, 4, 4] / 16.
+  assert.deepEqual(share('expert-load-top1-a0.01-layer1'), [
+    [0, 0, 0, 0, 0, 0, 0.125, 0.125], [1, 1, 1, 1, 1, 1, 0.375, 0.375], [0, 0, 0, 0, 0, 0, 0.25, 0.25], [0, 0, 0, 0, 0, 0, 0.25, 0.25],
+  ]);
+  assert.deepEqual(share('expert-load-top2-a0.01-layer1').map((r) => r[7]), [0.25, 0.25, 0.25, 0.25]);
+  const imb = fig('load-imbalance-layer1').data as { name: string; x: number[]; y: number[] }[];
+  assert.deepEqual(imb.map((s) => s.name), [
+    'top-1, α = 0.01, seed 0', 'top-1, α = 0.00001, seed 0', 'top-2, α = 0.01, seed 0', 'Expert Choice, seed 0', 'balanced: 1',
+  ]);
+  // 4 (all on one of 4 experts) for six steps, then 6/4, 7/4, 4/4 and (before capacity) 7/4.
+  assert.deepEqual(imb.map((s) => s.y.slice(5)), [[4, 1.5, 1.5], [4, 1.75, 1.75], [4, 1, 1], [4, 1.75, 1.75], []]);
+  assert.deepEqual([imb[0].x, imb[4].x, imb[4].y], [[1, 2, 3, 4, 5, 6, 7, 8], [1, 8], [1, 1]]);
+  assert.deepEqual(a.sections[0].tables.map((t) => t.id), ['routing']);
+  assert.match(a.sections[0].paragraphs[2], /^Cross-layer predictability is not shown: these runs have no routing snapshots/);
   matchesSnapshot('routing', { sections: a.sections, summary: a.summary });
 
   // α groups sorted from the largest α, whatever their order in the runs.
@@ -196,4 +222,114 @@ test('verdicts: α = 1e-2 within the 0.01-nat margin is reproduced (non-inferior
   assert.equal(by(worse, 'alpha-no-harm').verdict, 'not reproduced');
   // 1/128 worse in every seed: within the margin, so still non-inferior.
   assert.equal(by(decideClaims(rules, analyze(within([-1 / 128, -1 / 128, -1 / 128])).evidence, { assess: true }), 'alpha-no-harm').verdict, 'reproduced');
+});
+
+const made: string[] = [];
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/**
+ * A run directory holding routing snapshots (train/routing-dump.ts's format): per step, each
+ * MoE layer's expert of every sample token.
+ */
+function snapshotDir(layers: number[], steps: [number, number[][]][]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'analysis-routing-'));
+  made.push(dir);
+  for (const [step, experts] of steps) {
+    const N = experts[0].length;
+    writeArrayBundle(join(dir, 'routing', `step-${String(step).padStart(8, '0')}.bin`), 'switchyard-routing-step-1',
+      { step, layers, numExperts: 4, tokens: N }, { expert: Uint16Array.from(experts.flat()), kept: new Uint8Array(layers.length * N).fill(1) });
+  }
+  return dir;
+}
+
+/** Two MoE layers (1 and 3) in every row: layer 1 balanced, layer 3 all on expert 2. */
+const twoLayers = () => rows(2, () => ({ moe: [moe({ countsBefore: [1, 1, 1, 1] }), moe({ layer: 3, countsBefore: [0, 0, 8, 0] })] }));
+// Layer 1 → layer 3 over 8 tokens: expert 0 → 1 (×3) and 2 (×1), expert 1 → 3 (×4); experts 2, 3 never chosen in layer 1.
+const BELOW = [0, 0, 0, 0, 1, 1, 1, 1];
+const ABOVE = [1, 1, 1, 2, 3, 3, 3, 3];
+
+test('routing traces: the lowest completed seed of each group, loads per layer, cross-layer predictability from snapshots', () => {
+  const withSnapshots = snapshotDir([1, 3], [[120, [BELOW, ABOVE]], [60, [BELOW, BELOW]]]);
+  const runs = [
+    run(EC, 1, { train: twoLayers(), runDir: withSnapshots }),
+    run(EC, 0, { status: 'diverged', train: twoLayers(), runDir: withSnapshots }), // not completed: not shown
+    run(HI, 2, { train: twoLayers() }), // a completed run without snapshots
+    run(HI, 1, { train: twoLayers(), runDir: withSnapshots }),
+    run(LO, 0, { status: 'missing', evals: [] }), // no completed seed: the group is not shown
+  ];
+  const t = routingTraces([runs.slice(0, 2), runs.slice(2, 4), runs.slice(4)]);
+  assert.deepEqual(t.figures.map((f) => [f.id, f.title]), [
+    ['expert-load-expert-choice-layer1', 'Expert Choice, seed 1: expert load over training, layer 1'],
+    ['expert-load-expert-choice-layer3', 'Expert Choice, seed 1: expert load over training, layer 3'],
+    ['expert-load-top1-a0.01-layer1', 'top-1, α = 0.01, seed 1: expert load over training, layer 1'],
+    ['expert-load-top1-a0.01-layer3', 'top-1, α = 0.01, seed 1: expert load over training, layer 3'],
+    ['load-imbalance-layer1', 'Layer 1: load imbalance over training'],
+    ['load-imbalance-layer3', 'Layer 3: load imbalance over training'],
+    ['expert-transition-expert-choice-layer1-3', 'Expert Choice, seed 1: P(expert in layer 3 | expert in layer 1), step 120'],
+    ['expert-transition-top1-a0.01-layer1-3', 'top-1, α = 0.01, seed 1: P(expert in layer 3 | expert in layer 1), step 120'],
+  ]);
+  const caption = (i: number) => t.figures[i].caption;
+  assert.equal(caption(0), "Each expert's share of the layer's assignments at every logged step, before capacity (1/E = 1/4 everywhere "
+    + "is balanced). For Expert Choice: each token's most probable expert; the loads it keeps are equal by construction.");
+  assert.equal(caption(2), "Each expert's share of the layer's assignments at every logged step, before capacity (1/E = 1/4 everywhere "
+    + 'is balanced).');
+  assert.deepEqual((t.figures[1].data[0] as { z: number[][] }).z, [[0, 0], [0, 0], [1, 1], [0, 0]]);
+  const imbalance = (i: number) => (t.figures[i].data as { name: string; y: number[] }[]).map((s) => [s.name, s.y]);
+  assert.deepEqual(imbalance(4), [['Expert Choice, seed 1', [1, 1]], ['top-1, α = 0.01, seed 1', [1, 1]], ['balanced: 1', [1, 1]]]);
+  assert.deepEqual(imbalance(5), [['Expert Choice, seed 1', [4, 4]], ['top-1, α = 0.01, seed 1', [4, 4]], ['balanced: 1', [1, 1]]]);
+  // The last snapshot (step 120): rows experts in layer 1, P(expert in layer 3 | row); experts 2 and 3 never chosen.
+  assert.deepEqual((t.figures[6].data[0] as { z: (number | null)[][] }).z, [
+    [0, 0.75, 0.25, 0], [0, 0, 0, 1], [null, null, null, null], [null, null, null, null],
+  ]);
+  assert.equal(caption(6), '8 sample tokens of the last routing snapshot. Accuracy of predicting the upper expert from the lower: '
+    + '0.875, against 0.500 for always the most frequent one. Empty rows: experts no token chose in the lower layer.');
+  // H(e_3): column shares 3/8, 1/8, 4/8; H(e_3 | e_1) = ½ H(3/4, 1/4); NMI = I / sqrt(ln 2 · H(e_3)) (scipy values).
+  const row = [8, 0.9743, 0.2812, 0.8435, 0.875, 0.5];
+  assert.deepEqual(t.tables.map((x) => [x.id, x.title, x.columns, x.rows]), [[
+    'routing-predictability', "How predictable a token's expert is from its expert in the layer below",
+    ['router', 'seed', 'step', 'layers', 'tokens', 'H(e_l) (nats)', 'H(e_l | e_prev) (nats)', 'NMI', 'accuracy', 'baseline accuracy'],
+    [['Expert Choice', 1, 120, '1 → 3', ...row], ['top-1, α = 0.01', 1, 120, '1 → 3', ...row]],
+  ]]);
+  assert.equal(t.tables[0].caption, "Sample tokens of the last routing snapshot. H: entropy of the upper layer's expert, alone and "
+    + "given the lower one's; NMI: mutual information over the geometric mean of the two entropies; accuracy: predicting the upper "
+    + 'expert by the most frequent one among tokens with the same lower expert; baseline: always the most frequent upper expert.');
+  assert.deepEqual(t.paragraphs, ["Routing traces, for each router and α its lowest completed seed: each expert's share of the "
+    + 'assignments over training per MoE layer, the load imbalance (largest over mean load: 1 balanced, E all on one expert), and '
+    + "from the last routing snapshot how predictable a token's expert is from its expert in the MoE layer below."]);
+
+  // In the report: after the four figures and the table of the analysis, and the paragraph after its own.
+  const a = analyze(runs);
+  assert.deepEqual(a.sections[0].figures.slice(4).map((f) => f.id), t.figures.map((f) => f.id));
+  assert.deepEqual(a.sections[0].tables.map((x) => x.id), ['routing', 'routing-predictability']);
+  assert.deepEqual(a.sections[0].paragraphs.slice(1), t.paragraphs);
+  assert.deepEqual(a.summary.id, 'routing');
+});
+
+test('routing traces without a pair of MoE layers, without snapshots, without completed runs: say why', () => {
+  const oneLayer = snapshotDir([1], [[120, [BELOW]]]);
+  const single = routingTraces([[run(HI, 0, { runDir: oneLayer })]]);
+  assert.deepEqual(single.figures.map((f) => f.id), ['expert-load-top1-a0.01-layer1', 'load-imbalance-layer1']);
+  assert.deepEqual(single.tables, []);
+  assert.equal(single.paragraphs[1], 'Cross-layer predictability is not shown: the models have one MoE layer, so no pair of layers '
+    + 'to compare.');
+  assert.equal(single.paragraphs.length, 2);
+  const none = routingTraces([[run(HI, 0)]]);
+  assert.deepEqual(none.tables, []);
+  assert.deepEqual(none.paragraphs.slice(1), ["Cross-layer predictability is not shown: these runs have no routing snapshots (the sweep's "
+    + '`snapshots` setting records them).']);
+  const nothing = routingTraces([[run(HI, 0, { status: 'diverged' })], []]);
+  assert.deepEqual([nothing.figures, nothing.tables, nothing.paragraphs.length], [[], [], 2]);
+  // A snapshot folder without a pair in one run, with one in another: the table holds the pair.
+  const two = snapshotDir([1, 3], [[40, [BELOW, BELOW]]]);
+  const mixed = routingTraces([[run(HI, 0, { runDir: oneLayer })], [run(LO, 0, { runDir: two, train: twoLayers() })]]);
+  assert.deepEqual(mixed.tables[0].rows, [['top-1, α = 0.00001', 0, 40, '1 → 3', 8, 0.6931, 0, 1, 1, 0.5]]);
+  assert.equal(mixed.paragraphs.length, 1);
+  // Imbalance figures per layer, ascending, each with only the runs that have the layer.
+  const onlyThree = rows(2, () => ({ moe: [moe({ layer: 3, countsBefore: [0, 0, 8, 0] })] }));
+  const layered = routingTraces([[run(HI, 0, { train: onlyThree })], [run(LO, 0, { train: twoLayers() })]]);
+  const lines = layered.figures.filter((f) => f.id.startsWith('load-imbalance'));
+  assert.deepEqual(lines.map((f) => [f.id, (f.data as { name: string }[]).map((s) => s.name)]), [
+    ['load-imbalance-layer1', ['top-1, α = 0.00001, seed 0', 'balanced: 1']],
+    ['load-imbalance-layer3', ['top-1, α = 0.01, seed 0', 'top-1, α = 0.00001, seed 0', 'balanced: 1']],
+  ]);
 });

@@ -1,12 +1,17 @@
 /**
  * The routing analysis: token choice vs Expert Choice (quality, load balance, dropped tokens and
- * the causality check), and the balance coefficient's effect on load, drops, entropy and quality.
+ * the causality check), the balance coefficient's effect on load, drops, entropy and quality,
+ * and routing traces (expert load and its imbalance over training, cross-layer predictability).
  */
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import { lineFigure, barFigure } from '../../kernel-lib/exp/plots.ts';
 import { summarize } from '../../kernel-lib/exp/stats.ts';
 import type { Evidence } from '../../kernel-lib/exp/claims.ts';
-import type { Table } from '../../kernel-lib/report/types.ts';
+import type { Figure, Table } from '../../kernel-lib/report/types.ts';
+import {
+  crossLayerPredictability, expertLoad, expertLoadHeatmap, finalRoutingSnapshot, loadImbalanceFigure,
+  loadImbalanceSeries, moeLayers, transitionHeatmap,
+} from '../../kernel-lib/exp/routing-traces.ts';
 import {
   byGroup, done, finalNegLogPerplexity, meanPlusMinus, pairBySeed, pairedEvidence, qualityOrUniform, summaryOverRuns,
   tableNumber, tokensPerSec,
@@ -32,12 +37,84 @@ const entropy = (r: LoadedRun) => summarize(r.train.slice(Math.floor(r.train.len
 /** The final evaluation's future leak: how much later tokens change earlier logits (0 for a causal model). */
 const futureLeak = (r: LoadedRun) => r.final?.futureLeak ?? NaN;
 
+/** A router and α as the figures name them: `top-1, α = 0.01`, `Expert Choice`. */
+const label = (armRuns: LoadedRun[]) => (armRuns[0].labels.router === 'expert-choice'
+  ? 'Expert Choice'
+  : `${armRuns[0].labels.router === 'top1' ? 'top-1' : 'top-2'}, α = ${armRuns[0].labels.balanceCoef}`);
+
+/**
+ * Routing traces of each group's lowest completed seed: per MoE layer a heatmap of the expert
+ * loads (before capacity) over training; per layer the load imbalance (max/mean) of every group;
+ * from the run's last routing snapshot, per pair of consecutive MoE layers, P(expert | expert in
+ * the MoE layer below) and a table of how predictable it is. Without snapshots, or with one MoE
+ * layer, a paragraph says why that part is missing.
+ */
+export function routingTraces(groups: LoadedRun[][]): { figures: Figure[]; tables: Table[]; paragraphs: string[] } {
+  const shown = groups.map((g) => done(g).sort((a, b) => a.seed - b.seed)[0]).filter((r) => r !== undefined);
+  const name = (r: LoadedRun) => `${label([r])}, seed ${r.seed}`;
+  const figures: Figure[] = shown.flatMap((r) => moeLayers(r).map((layer) => expertLoadHeatmap(expertLoad(r, layer), {
+    id: `expert-load-${r.group}-layer${layer}`, title: `${name(r)}: expert load over training, layer ${layer}`,
+    caption: 'Each expert\'s share of the layer\'s assignments at every logged step, before capacity (1/E = '
+      + `1/${r.config.numExperts} everywhere is balanced).`
+      + (r.labels.router === 'expert-choice'
+        ? ' For Expert Choice: each token\'s most probable expert; the loads it keeps are equal by construction.'
+        : ''),
+  })));
+  for (const layer of [...new Set(shown.flatMap(moeLayers))].sort((a, b) => a - b)) {
+    figures.push(loadImbalanceFigure({
+      id: `load-imbalance-layer${layer}`, title: `Layer ${layer}: load imbalance over training`,
+      series: shown.filter((r) => moeLayers(r).includes(layer))
+        .map((r) => ({ name: name(r), ...loadImbalanceSeries(r, layer) })),
+      caption: 'Largest over mean per-expert load before capacity: 1 is balanced, E puts every assignment on one '
+        + 'expert.',
+    }));
+  }
+  const rows: Table['rows'] = [];
+  let anySnapshot = false;
+  for (const r of shown) {
+    const snapshot = finalRoutingSnapshot(r.runDir);
+    if (!snapshot) continue;
+    anySnapshot = true;
+    for (const t of crossLayerPredictability(snapshot)) {
+      figures.push(transitionHeatmap(t, {
+        id: `expert-transition-${r.group}-layer${t.from}-${t.to}`,
+        title: `${name(r)}: P(expert in layer ${t.to} | expert in layer ${t.from}), step ${snapshot.step}`,
+        caption: `${t.tokens} sample tokens of the last routing snapshot. Accuracy of predicting the upper expert `
+          + `from the lower: ${t.accuracy.toFixed(3)}, against ${t.baselineAccuracy.toFixed(3)} for always the `
+          + 'most frequent one. Empty rows: experts no token chose in the lower layer.',
+      }));
+      rows.push([label([r]), r.seed, snapshot.step, `${t.from} → ${t.to}`, t.tokens, tableNumber(t.entropy),
+        tableNumber(t.conditionalEntropy), tableNumber(t.nmi), tableNumber(t.accuracy),
+        tableNumber(t.baselineAccuracy)]);
+    }
+  }
+  const paragraphs = ['Routing traces, for each router and α its lowest completed seed: each expert\'s share of the '
+    + 'assignments over training per MoE layer, the load imbalance (largest over mean load: 1 balanced, E all on one '
+    + 'expert), and from the last routing snapshot how predictable a token\'s expert is from its expert in the MoE '
+    + 'layer below.'];
+  if (!anySnapshot) {
+    paragraphs.push('Cross-layer predictability is not shown: these runs have no routing snapshots (the sweep\'s '
+      + '`snapshots` setting records them).');
+  } else if (rows.length === 0) {
+    paragraphs.push('Cross-layer predictability is not shown: the models have one MoE layer, so no pair of layers '
+      + 'to compare.');
+  }
+  const tables: Table[] = rows.length === 0 ? [] : [{
+    id: 'routing-predictability', title: 'How predictable a token\'s expert is from its expert in the layer below',
+    columns: ['router', 'seed', 'step', 'layers', 'tokens', 'H(e_l) (nats)', 'H(e_l | e_prev) (nats)', 'NMI',
+      'accuracy', 'baseline accuracy'],
+    rows,
+    caption: 'Sample tokens of the last routing snapshot. H: entropy of the upper layer\'s expert, alone and given '
+      + 'the lower one\'s; NMI: mutual information over the geometric mean of the two entropies; accuracy: predicting '
+      + 'the upper expert by the most frequent one among tokens with the same lower expert; baseline: always the '
+      + 'most frequent upper expert.',
+  }];
+  return { figures, tables, paragraphs };
+}
+
 /** The routing experiment's report sections, summary table and the evidence for its claims. */
 export function analyze(runs: LoadedRun[]): Analysis {
   const groups = byGroup(runs);
-  const label = (armRuns: LoadedRun[]) => (armRuns[0].labels.router === 'expert-choice'
-    ? 'Expert Choice'
-    : `${armRuns[0].labels.router === 'top1' ? 'top-1' : 'top-2'}, α = ${armRuns[0].labels.balanceCoef}`);
   const routerGroups = [groups.get('top1-a0.01'), groups.get('top2-a0.01'), groups.get('expert-choice')]
     .filter((g): g is LoadedRun[] => !!g);
   const alphaGroups = [...groups.values()]
@@ -130,6 +207,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
         + `α = 1e-5: ${paired.b.map((v) => v.toFixed(3)).join(', ')}`,
     };
   }
+  const traces = routingTraces([...groups.values()]);
   return {
     evidence,
     sections: [{
@@ -137,9 +215,9 @@ export function analyze(runs: LoadedRun[]): Analysis {
       paragraphs: ['Load CV: standard deviation over mean of the per-expert loads (before capacity for token choice, '
         + 'kept for Expert Choice). The future leak is the largest change of the logits on the first half of a '
         + 'batch\'s first sequence when every later token of the routing group is replaced, at the final '
-        + 'evaluation: exactly 0 for a causal model.'],
-      figures,
-      tables: [table],
+        + 'evaluation: exactly 0 for a causal model.', ...traces.paragraphs],
+      figures: [...figures, ...traces.figures],
+      tables: [table, ...traces.tables],
     }],
     summary: table,
   };
