@@ -9,6 +9,7 @@ import { PRESETS } from './presets.ts';
 import { balance } from './balance/index.ts';
 import { capacity } from './capacity/index.ts';
 import { granularity } from './granularity/index.ts';
+import { upcycle } from './upcycle/index.ts';
 import { routing } from './routing/index.ts';
 import { scaling } from './scaling/index.ts';
 import { specialization } from './specialization/index.ts';
@@ -16,7 +17,7 @@ import { stability } from './stability/index.ts';
 
 /** In the order the README and `npm start` present them. */
 export const EXPERIMENTS: Record<string, Experiment> = {
-  scaling, capacity, specialization, stability, routing, balance, granularity,
+  scaling, capacity, specialization, stability, routing, balance, granularity, upcycle,
 };
 
 export function getExperiment(name: string): Experiment {

@@ -13,6 +13,7 @@ import { timeTrainSteps } from '../exp/budget.ts';
 import { buildReport } from '../exp/report.ts';
 import { sweepProgressDisplay } from '../display/sweep.ts';
 import { releaseEarlierIncarnationLock } from '../exp/slurm-lock.ts';
+import { waitForSource } from '../exp/runner.ts';
 import { checkSweepBackend, readSweep, runConfig } from '../exp/sweep-file.ts';
 import { PRESET_NAMES } from '../exp/types.ts';
 import { formatOptions, parseArgs, type OptionSpecs } from './args.ts';
@@ -66,6 +67,7 @@ async function runOne(positional: string[], o: Record<string, unknown>, calibrat
     return 0;
   }
   if (cfg.backend !== 'auto') checkSweepBackend(dir, sweep, cfg.backend, [cfg.name]); // the sweep and Slurm scripts always name it
+  await waitForSource(dir, sweep, o.index as number); // a run that starts from another (initFrom) waits for it
   releaseEarlierIncarnationLock(join(cfg.outDir, cfg.name)); // a requeued Slurm task
   const code = await trainAsCommand(cfg, o.restart as boolean | undefined);
   return code === 3 && o.divergedOk ? 0 : code; // 3: diverged

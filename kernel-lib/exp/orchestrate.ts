@@ -17,6 +17,7 @@ import { planBudget } from './budget.ts';
 import { buildReport, type BuiltReport } from './report.ts';
 import { isFinished, runSweep, type RunProgress, type SweepOutcome } from './runner.ts';
 import { addedRuns } from './seeds.ts';
+import { sourceIndices } from './sources.ts';
 import { checkSweepBackend, readSweep, resolveSweep, sweepDir, withSteps, writeSweep } from './sweep-file.ts';
 import type { Experiment, PresetDef, SweepFile } from './types.ts';
 
@@ -86,6 +87,7 @@ function corpusOption(exp: Experiment, corpus: string | undefined): { corpus?: s
  * every run. Loading the corpus also fills its cache for the runs.
  */
 export function checkSweepInputs(sweep: SweepFile): void {
+  sourceIndices(sweep); // a run's initFrom names an earlier run of the sweep, or an absolute path
   const seen = new Set<string>();
   for (const r of sweep.runs) {
     const c = r.config;

@@ -11,7 +11,7 @@
  * checkpoint; no new run starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConcreteBackend } from '../backend/device.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -21,6 +21,7 @@ import type { RunResult } from '../train/trainer.ts';
 import { finishedRecordsProblem } from '../train/run-dir.ts';
 import { failurePath, logPath, type FailureNote } from './records.ts';
 import { log as logLine } from '../util/log.ts';
+import { sourceIndex, sourceIndices } from './sources.ts';
 import type { SweepFile } from './types.ts';
 
 export type RunState = 'queued' | 'running' | 'skipped' | 'completed' | 'diverged' | 'interrupted' | 'failed';
@@ -77,6 +78,25 @@ export function isFinished(dir: string, id: string, steps: number): boolean {
   return r !== null && (r.status === 'diverged' || (r.status === 'completed' && r.steps >= steps)) && finishedRecordsProblem(runDir, r) === null;
 }
 
+/**
+ * Waits, polling, until the sweep run that run `index` starts from (its `initFrom`, sources.ts)
+ * has finished: what `exp run-one` does first, so that a Slurm array, whose tasks start in any
+ * order, runs such a run after its source. Throws, naming both, when the source's failure note
+ * (written by the local runner) appears. A run without a source in the sweep returns at once.
+ */
+export async function waitForSource(dir: string, sweep: SweepFile, index: number, pollMs = 10_000): Promise<void> {
+  const source = sourceIndex(sweep, index);
+  if (source === null) return;
+  const [id, from] = [sweep.runs[index].id, sweep.runs[source].id];
+  for (let said = false; !isFinished(dir, from, sweep.steps); said = true) {
+    if (existsSync(failurePath(dir, from))) {
+      throw new Error(`run ${id} starts from run ${from} (initFrom), which failed: see ${failurePath(dir, from)}`);
+    }
+    if (!said) logLine(`run ${id}: waiting for run ${from} (its initFrom) to finish`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /** Writes a run's failure note; a note the disk refuses is logged, and the sweep goes on (the run's state is known here). */
 function noteFailure(dir: string, id: string, note: FailureNote): void {
   try {
@@ -94,12 +114,21 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
   const runs: RunProgress[] = sweep.runs.map((r, index) => ({ id: r.id, index, state: isFinished(dir, r.id, sweep.steps) ? 'skipped' : 'queued', step: 0, steps: sweep.steps }));
   const update = () => o.onUpdate?.(runs);
   update();
+  const sources = sourceIndices(sweep);
   const queue = runs.filter((r) => r.state === 'queued');
+  /** Workers waiting for a run to end (a run that starts from it may then start). */
+  let waiting: (() => void)[] = [];
+  const wake = () => {
+    const w = waiting;
+    waiting = [];
+    for (const f of w) f();
+  };
   const children = new Set<ChildProcess>();
   let interrupted = false;
   const onAbort = () => {
     interrupted = true;
     for (const c of children) c.kill('SIGTERM');
+    wake();
   };
   o.signal?.addEventListener('abort', onAbort);
   if (o.signal?.aborted) onAbort();
@@ -151,12 +180,39 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
         log.end(() => {
           update();
           resolve();
+          wake();
         });
       });
     });
 
+  /**
+   * The next queued run whose source (if any) has finished, in sweep order; a run whose source
+   * failed, diverged or was interrupted fails without starting. Waits while every queued run
+   * waits on a running one; undefined when nothing is left to start.
+   */
+  const nextRun = async (): Promise<RunProgress | undefined> => {
+    while (!interrupted && queue.length > 0) {
+      for (const p of [...queue]) {
+        const source = sources[p.index] === null ? null : runs[sources[p.index]!];
+        if (source && ['failed', 'diverged', 'interrupted'].includes(source.state)) {
+          queue.splice(queue.indexOf(p), 1);
+          p.state = 'failed';
+          noteFailure(dir, p.id, { code: 1, at: new Date().toISOString(), stderr: `not started: it starts from run ${source.id} (initFrom), which ${source.state === 'diverged' ? 'diverged' : `was ${source.state}`}` });
+          update();
+          continue;
+        }
+        if (!source || source.state === 'completed' || source.state === 'skipped') {
+          queue.splice(queue.indexOf(p), 1);
+          return p;
+        }
+      }
+      if (queue.length > 0) await new Promise<void>((r) => waiting.push(r));
+    }
+    return undefined;
+  };
   const workers = Array.from({ length: Math.min(o.jobs, queue.length) }, async () => {
-    for (let next = queue.shift(); next && !interrupted; next = queue.shift()) await runOne(next);
+    for (let next = await nextRun(); next && !interrupted; next = await nextRun()) await runOne(next);
+    wake(); // a worker leaving may leave others waiting on nothing: let them look again
   });
   await Promise.all(workers);
   o.signal?.removeEventListener('abort', onAbort);

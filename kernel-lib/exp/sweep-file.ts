@@ -21,6 +21,7 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { readJsonOrNull } from '../util/read-json.ts';
 import type { BackendName } from '../backend/device.ts';
 import { isFinished } from './runner.ts';
+import { resolvedInitFrom } from './sources.ts';
 import { withSeeds } from './seeds.ts';
 import { PRESET_NAMES, type Experiment, type PresetName, type ResolvedRun, type Schedule, type SweepFile, type SweepRun } from './types.ts';
 
@@ -44,6 +45,13 @@ export interface ResolveOptions {
   seeds?: readonly number[];
 }
 
+/**
+ * A run's config with `{seed}` in a relative `initFrom` replaced by its seed (`runs/dense-s{seed}`:
+ * each seed starts from the same seed's source, and `--seeds` can add seeds to such a group).
+ */
+const withSeedIn = (config: Partial<TrainConfig>, seed: number): Partial<TrainConfig> =>
+  (config.initFrom?.includes('{seed}') ? { ...config, initFrom: config.initFrom.replaceAll('{seed}', String(seed)) } : config);
+
 /** Resolves every run's full config (checked) and the definition key. Steps are filled in later when a budget sets them. */
 export function resolveSweep(exp: Experiment, preset: PresetName, o: ResolveOptions): SweepFile {
   const def = exp.sweep(preset);
@@ -58,7 +66,7 @@ export function resolveSweep(exp: Experiment, preset: PresetName, o: ResolveOpti
       const config = resolveTrainConfig(
         { source: `preset ${preset}`, values: o.presetBase },
         { source: `experiment ${exp.name}`, values: def.base },
-        { source: `experiment ${exp.name}, run ${r.id}`, values: r.config },
+        { source: `experiment ${exp.name}, run ${r.id}`, values: withSeedIn(r.config, r.seed) },
         { source: 'sweep', values: { name: r.id, outDir: 'runs', seed: r.seed, backend: o.backend, progress: 'lines' } },
       );
       return { ...r, config };
@@ -150,7 +158,10 @@ export function runConfig(dir: string, sweep: SweepFile, index: number, backend?
     throw new Error(`run index ${index} is out of range: the sweep in ${dir} has runs 0..${sweep.runs.length - 1}`);
   }
   const r = sweep.runs[index];
-  return { ...r.config, outDir: join(dir, 'runs'), steps: sweep.steps, ...(backend ? { backend } : {}) };
+  const initFrom = resolvedInitFrom(dir, r.config.initFrom);
+  return {
+    ...r.config, outDir: join(dir, 'runs'), steps: sweep.steps, ...(initFrom ? { initFrom } : {}), ...(backend ? { backend } : {}),
+  };
 }
 
 /**

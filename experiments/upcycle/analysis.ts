@@ -1,0 +1,113 @@
+/**
+ * The upcycle analysis: validation quality over both phases per arm, the second phase's final
+ * quality paired by seed, the compute each arm spent, and the evidence for the claims (the rules
+ * are in sweep.ts).
+ */
+import { basename } from 'node:path';
+import type { Evidence } from '../../kernel-lib/exp/claims.ts';
+import { lineFigure, type Series } from '../../kernel-lib/exp/plots.ts';
+import { pairedTest } from '../../kernel-lib/exp/stats.ts';
+import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
+import type { Table } from '../../kernel-lib/report/types.ts';
+import {
+  byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairBySeed, pairedEvidence, qualityOrUniform,
+  sizeOf, summaryOverRuns,
+} from '../common.ts';
+import { GROUPS, type UpcycleGroup } from './sweep.ts';
+
+/** The three arms: a second-phase group and the first-phase group it starts from. */
+const ARMS = [
+  { name: 'dense continued', second: 'dense-continued', first: 'dense-pre' },
+  { name: 'upcycled to Switch', second: 'upcycled', first: 'dense-pre' },
+  { name: 'Switch from scratch', second: 'switch-continued', first: 'switch-pre' },
+] as const satisfies readonly { name: string; second: UpcycleGroup; first: UpcycleGroup }[];
+
+/** Whether a second-phase run's initFrom is its own seed's run of the group it should start from. */
+export function startsFromOwnSource(r: LoadedRun): boolean {
+  const from = GROUPS[r.group as UpcycleGroup]?.from;
+  return !!from && typeof r.config.initFrom === 'string' && basename(r.config.initFrom) === `${from}-s${r.seed}`;
+}
+
+/** The upcycle experiment's report sections, summary table and the evidence for its claims. */
+export function analyze(runs: LoadedRun[]): Analysis {
+  const groups = byGroup(runs);
+  const group = (g: UpcycleGroup) => groups.get(g) ?? [];
+  const steps = runs[0]?.config.steps ?? 0;
+
+  const series: Series[] = ARMS.flatMap((arm, i) => {
+    const first = meanEvalCurve(group(arm.first));
+    const second = meanEvalCurve(group(arm.second));
+    // The dense first phase is shared by two arms: drawn once.
+    const firstShown = i === 0 || arm.first !== ARMS[i - 1].first;
+    return [
+      ...(firstShown
+        ? [{ name: `${GROUPS[arm.first].model} (phase 1)`, x: first.x, y: first.y, error: first.se, dashed: true }]
+        : []),
+      { name: arm.name, x: second.x.map((s) => s + steps), y: second.y, error: second.se },
+    ];
+  });
+  const quality = lineFigure({
+    id: 'quality-vs-total-steps', title: 'Validation quality over both phases', x: 'total training steps',
+    y: 'neg. log perplexity', series,
+    caption: `Dashed: the first phase (steps 0–${steps}); solid: the second, from the first phase's final weights with `
+      + 'a fresh optimizer and schedule. Mean over seeds ± standard error on the fixed evaluation batches.',
+  });
+
+  const versus = (a: LoadedRun[], b: LoadedRun[]): string => {
+    const paired = pairBySeed(a, b, qualityOrUniform);
+    if (a === b || paired.a.length < 2) return '–';
+    const t = pairedTest(paired.a, paired.b, { alternative: 'two-sided' });
+    return `${t.effect.toFixed(4)} [${t.ci95[0].toFixed(4)}, ${t.ci95[1].toFixed(4)}]`;
+  };
+  const table: Table = {
+    id: 'upcycle',
+    title: 'Per arm after both phases (mean ± standard error over seeds)',
+    columns: ['arm', 'phase 1', 'phase 2', 'total steps', 'training FLOPs (both phases, per token of a step)',
+      'final neg. log ppl', 'paired Δ vs dense continued [95% CI]', 'paired Δ vs Switch from scratch [95% CI]',
+      'seeds'],
+    rows: ARMS.map((arm) => {
+      const [first, second] = [group(arm.first), group(arm.second)];
+      const flops = (g: LoadedRun[]) => (g[0] ? sizeOf(g[0]).flops * steps : NaN);
+      return [
+        arm.name, GROUPS[arm.first].model, GROUPS[arm.second].model, 2 * steps, flops(first) + flops(second),
+        meanPlusMinus(summaryOverRuns(second, finalNegLogPerplexity)),
+        versus(second, group('dense-continued')), versus(second, group('switch-continued')), done(second).length,
+      ];
+    }),
+  };
+
+  const evidence: Record<string, Evidence> = {};
+  const [upcycled, dense, scratch] = [group('upcycled'), group('dense-continued'), group('switch-continued')];
+  if (upcycled.length && dense.length) {
+    evidence['upcycle-beats-dense'] = pairedEvidence(upcycled, dense, qualityOrUniform, (m) =>
+      `upcycled ${m.a.mean.toFixed(4)} vs dense continued ${m.b.mean.toFixed(4)}`);
+  }
+  if (upcycled.length && scratch.length) {
+    evidence['upcycle-beats-scratch'] = pairedEvidence(upcycled, scratch, qualityOrUniform, (m) =>
+      `upcycled ${m.a.mean.toFixed(4)} vs Switch from scratch ${m.b.mean.toFixed(4)}`);
+  }
+  const secondPhase = done(runs.filter((r) => GROUPS[r.group as UpcycleGroup]?.phase === 2));
+  const wrong = secondPhase.filter((r) => !startsFromOwnSource(r));
+  evidence['upcycle-starts-from-dense'] = {
+    kind: 'check', pass: secondPhase.length > 0 && wrong.length === 0,
+    measured: wrong.length
+      ? `${wrong.length} run(s) not from their own seed's source: `
+        + wrong.map((r) => `${r.id} from ${r.config.initFrom}`).join('; ')
+      : `${secondPhase.length} second-phase run(s), each from its own seed's first-phase run`,
+  };
+
+  return {
+    evidence,
+    sections: [{
+      heading: 'Sparse upcycling',
+      paragraphs: [
+        'Upcycling copies the dense model\'s FFN into every expert of each MoE block and gives the block a new router; '
+          + 'everything else is copied. With top-1 the upcycled layer first outputs p·FFN(x), p the router\'s top '
+          + `probability, so it starts below the dense model and must learn to route. Each phase is ${steps} steps.`,
+      ],
+      figures: [quality],
+      tables: [table],
+    }],
+    summary: table,
+  };
+}

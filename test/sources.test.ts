@@ -1,0 +1,60 @@
+/**
+ * Sweep runs that start from other runs of the sweep (exp/sources.ts): `initFrom: 'runs/<id>'`
+ * names an earlier run, `{seed}` stands for the run's seed, an absolute path is a run outside the
+ * sweep; anything else is refused naming the run and the value. runConfig resolves a relative
+ * initFrom against the sweep folder; the runner orders runs by it (test/experiments.test.ts runs
+ * the upcycle sweep, whose second phase fails if started before its source has finished).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { resolvedInitFrom, sourceIndex, sourceIndices } from '../kernel-lib/exp/sources.ts';
+import { resolveSweep, runConfig } from '../kernel-lib/exp/sweep-file.ts';
+import type { Experiment, SweepFile } from '../kernel-lib/exp/types.ts';
+import { PRESETS } from '../experiments/presets.ts';
+
+const sweepOf = (runs: { id: string; initFrom?: string }[]) => ({
+  experiment: 'x',
+  runs: runs.map((r) => ({ id: r.id, config: r.initFrom === undefined ? {} : { initFrom: r.initFrom } })),
+}) as unknown as Pick<SweepFile, 'runs' | 'experiment'>;
+
+test('sourceIndex: runs/<id> of an earlier run; none for a fresh start or an absolute path', () => {
+  const s = sweepOf([{ id: 'a' }, { id: 'b', initFrom: 'runs/a' }, { id: 'c', initFrom: './runs//b' }, { id: 'd', initFrom: '/elsewhere/run' }]);
+  assert.deepEqual(sourceIndices(s), [null, 0, 1, null]);
+});
+
+test('sourceIndex: a later run, itself, another folder or an unknown id is refused, naming the run and the value', () => {
+  const cases: [string, string][] = [['runs/c', 'later'], ['runs/b', 'itself'], ['other/a', 'not runs/'], ['runs/zz', 'unknown'], ['a', 'bare id'], ['runs/a/x', 'too deep']];
+  for (const [from, why] of cases) {
+    const s = sweepOf([{ id: 'a' }, { id: 'b', initFrom: from }, { id: 'c' }]);
+    assert.throws(() => sourceIndex(s, 1), (e: Error) => e.message.includes(`run b: initFrom '${from}'`) && /earlier run/.test(e.message), why);
+  }
+});
+
+test('resolvedInitFrom: relative against the sweep folder, absolute kept, unset stays unset', () => {
+  assert.equal(resolvedInitFrom('/r/sweep', 'runs/a'), join('/r/sweep', 'runs/a'));
+  assert.equal(resolvedInitFrom('/r/sweep', '/abs/run'), '/abs/run');
+  assert.equal(resolvedInitFrom('/r/sweep', undefined), undefined);
+});
+
+test('a sweep definition: {seed} becomes each run\'s seed, --seeds adds seeds to such groups, runConfig resolves the path', () => {
+  const exp: Experiment = {
+    name: 'chain', title: 't', summary: 's', differences: () => [], analyze: () => { throw new Error('unused'); },
+    sweep: () => ({
+      base: {},
+      runs: [0, 1].flatMap((seed) => [{ id: `pre-s${seed}`, group: 'pre', seed, config: { ffn: 'dense' as const }, labels: {} }])
+        .concat([0, 1].map((seed) => ({ id: `post-s${seed}`, group: 'post', seed, config: { ffn: 'dense' as const, initFrom: 'runs/pre-s{seed}' }, labels: {} }))),
+    }),
+  };
+  const p = PRESETS.quick;
+  const opts = { presetBase: p.base, steps: p.steps, schedule: p.schedule, backend: 'wasm' as const };
+  const sweep = resolveSweep(exp, 'quick', opts);
+  assert.deepEqual(sweep.runs.map((r) => r.config.initFrom), [undefined, undefined, 'runs/pre-s0', 'runs/pre-s1']);
+  assert.deepEqual(sourceIndices(sweep), [null, null, 0, 1]);
+  assert.equal(runConfig('/data/sw', sweep, 3).initFrom, join('/data/sw', 'runs/pre-s1'));
+  assert.equal(runConfig('/data/sw', sweep, 0).initFrom, undefined);
+  const more = resolveSweep(exp, 'quick', { ...opts, seeds: [0, 1, 2] });
+  assert.deepEqual(more.runs.map((r) => `${r.id}<${r.config.initFrom ?? ''}`), ['pre-s0<', 'pre-s1<', 'pre-s2<', 'post-s0<runs/pre-s0', 'post-s1<runs/pre-s1', 'post-s2<runs/pre-s2']);
+  assert.deepEqual(sourceIndices(more), [null, null, null, 0, 1, 2]);
+  assert.equal(sweep.key, more.key, 'seeds do not change the definition key');
+});
