@@ -62,12 +62,14 @@ export function analyze(runs: LoadedRun[]): Analysis {
   const table: Table = {
     id: 'upcycle',
     title: 'Per arm after both phases (mean ± standard error over seeds)',
-    columns: ['arm', 'phase 1', 'phase 2', 'total steps', 'training FLOPs (both phases, per token of a step)',
+    columns: ['arm', 'phase 1', 'phase 2', 'total steps', 'training FLOPs (both phases)',
       'final neg. log ppl', 'paired Δ vs dense continued [95% CI]', 'paired Δ vs Switch from scratch [95% CI]',
       'seeds'],
     rows: ARMS.map((arm) => {
       const [first, second] = [group(arm.first), group(arm.second)];
-      const flops = (g: LoadedRun[]) => (g[0] ? sizeOf(g[0]).flops * steps : NaN);
+      /** Training FLOPs of one phase: per token, times the tokens of a step, times the steps. */
+      const flops = (g: LoadedRun[]) =>
+        (g[0] ? sizeOf(g[0]).flops * g[0].config.batchSize * g[0].config.seqLen * steps : NaN);
       return [
         arm.name, GROUPS[arm.first].model, GROUPS[arm.second].model, 2 * steps, flops(first) + flops(second),
         meanPlusMinus(summaryOverRuns(second, finalNegLogPerplexity)),
