@@ -7,9 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvedInitFrom, sourceIndex, sourceIndices } from '../kernel-lib/exp/sources.ts';
-import { resolveSweep, runConfig } from '../kernel-lib/exp/sweep-file.ts';
+import { failurePath, logPath } from '../kernel-lib/exp/records.ts';
+import { runSweep } from '../kernel-lib/exp/runner.ts';
+import { resolveSweep, runConfig, writeSweep } from '../kernel-lib/exp/sweep-file.ts';
 import type { Experiment, SweepFile } from '../kernel-lib/exp/types.ts';
 import { PRESETS } from '../experiments/presets.ts';
 
@@ -57,4 +61,35 @@ test('a sweep definition: {seed} becomes each run\'s seed, --seeds adds seeds to
   assert.deepEqual(more.runs.map((r) => `${r.id}<${r.config.initFrom ?? ''}`), ['pre-s0<', 'pre-s1<', 'pre-s2<', 'post-s0<runs/pre-s0', 'post-s1<runs/pre-s1', 'post-s2<runs/pre-s2']);
   assert.deepEqual(sourceIndices(more), [null, null, null, 0, 1, 2]);
   assert.equal(sweep.key, more.key, 'seeds do not change the definition key');
+});
+
+test('the runner fails a run whose source failed, without starting it, naming the source; the source\'s own failure is noted', async () => {
+  const exp: Experiment = {
+    name: 'chain', title: 't', summary: 's', differences: () => [], analyze: () => { throw new Error('unused'); },
+    sweep: () => ({
+      base: {},
+      runs: [
+        { id: 'pre-s0', group: 'pre', seed: 0, config: { ffn: 'dense' as const }, labels: {} },
+        { id: 'post-s0', group: 'post', seed: 0, config: { ffn: 'dense' as const, initFrom: 'runs/pre-s{seed}' }, labels: {} },
+      ],
+    }),
+  };
+  const p = PRESETS.quick;
+  const sweep = resolveSweep(exp, 'quick', { presetBase: p.base, steps: 4, schedule: p.schedule, backend: 'wasm' });
+  // The source cannot start: its corpus file does not exist.
+  sweep.runs[0].config = { ...sweep.runs[0].config, corpus: '/nonexistent/switchyard-test-corpus.txt' };
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-sources-'));
+  try {
+    writeSweep(dir, sweep);
+    const seen: string[] = [];
+    const out = await runSweep(dir, sweep, { jobs: 2, backend: 'wasm', onUpdate: (runs) => seen.push(runs.map((r) => r.state).join(',')) });
+    assert.deepEqual(out.runs.map((r) => [r.id, r.state]), [['pre-s0', 'failed'], ['post-s0', 'failed']]);
+    assert.ok(!seen.some((s) => s.split(',')[1] === 'running'), 'the run was started although its source had not finished');
+    assert.ok(!existsSync(logPath(dir, 'post-s0')), 'a process was started for the run');
+    const note = JSON.parse(readFileSync(failurePath(dir, 'post-s0'), 'utf8'));
+    assert.match(note.stderr, /not started: it starts from run pre-s0 \(initFrom\), which was failed/);
+    assert.match(JSON.parse(readFileSync(failurePath(dir, 'pre-s0'), 'utf8')).stderr, /switchyard-test-corpus/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
