@@ -151,6 +151,20 @@ describe('experiments at the quick preset', () => {
     }
     assert.ok(r('routing').doc.claims.some((c) => c.id === 'ec-not-causal' && c.kind === 'check' && c.verdict === 'pass'), 'the check that Expert Choice sees the future');
     assert.ok(col('stability', 'stability').includes('diverged'));
+    const figureIds = (name: string) => r(name).doc.sections.flatMap((s) => s.figures.map((f) => f.id));
+    assert.deepEqual(figureIds('balance').sort(), ['imbalance-top1', 'load-top1-bias', 'load-top1-loss', 'quality-top1', 'router-bias']);
+    assert.ok(col('balance', 'balance').includes('load imbalance (last quarter)'));
+    const granularity = r('granularity').doc.sections.flatMap((s) => s.tables).find((t) => t.id === 'granularity')!;
+    assert.deepEqual(granularity.rows.map((row) => row[0]), ['m = 1', 'm = 4', 'm = 4 + shared']);
+    // upcycle: each second-phase run started from its own seed's first-phase run's final checkpoint, upcycled or warm.
+    const upcycleSweep = readSweep(r('upcycle').dir);
+    for (const run of upcycleSweep.runs.filter((x) => x.config.initFrom !== undefined)) {
+      const rec = JSON.parse(readFileSync(join(r('upcycle').dir, 'runs', run.id, 'run.json'), 'utf8'));
+      const source = run.id.startsWith('switch-continued') ? 'switch-pre' : 'dense-pre';
+      assert.equal(rec.initFrom?.path, join(r('upcycle').dir, 'runs', `${source}-s${run.seed}`), run.id);
+      assert.equal(rec.initFrom?.step, upcycleSweep.steps, `${run.id} must start from its source's final checkpoint`);
+      assert.equal(rec.initFrom?.kind, run.id.startsWith('upcycled') ? 'upcycle' : 'warm start', run.id);
+    }
   });
 
   test('running an experiment again skips its finished runs and rebuilds the same report', async () => {
