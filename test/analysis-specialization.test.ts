@@ -216,3 +216,30 @@ test('verdict: NMI rising from step 0 in every seed is reproduced; falling is no
   close(w.effect!, (NMI_15_5 - 1 + NMI_15_5 / 2 - 1 - (1 + NMI_15_5) / 2) / 3, 'effect', 1e-12);
   assert.equal(w.verdict, 'not reproduced');
 });
+
+test('cross-layer predictability at the last snapshot: accuracy against the busiest-expert baseline, NMI, H(e_l | e_prev), P(e_l | e_prev)', () => {
+  const a = analyze([run(0, dir0), run(1, dir1)]);
+  const table = a.sections[0].tables.find((t) => t.id === 'cross-layer')!;
+  assert.deepEqual(table.columns, ['layers', 'accuracy (mean ± se)', 'baseline: busiest expert', 'NMI', 'H(e_l | e_prev) (nats)', 'H(e_l) (nats)', 'seeds']);
+  // Seed 0, step 120: layer 1 exact (nouns → 0, verbs → 2), layer 3 the 15/5 split: table [[15, 5], [5, 15]] on
+  // experts {0, 2} × {1, 3}: accuracy 30/40, baseline 20/40, NMI 0.1887, H(e_3 | e_1) = H(3/4, 1/4) = 0.5623, H(e_3) = ln 2.
+  // Seed 1: the split in both layers: accuracy 1, baseline 0.5, NMI 1, H(e_3 | e_1) = 0.
+  const h = -(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25));
+  assert.deepEqual(table.rows, [['1 → 3', '0.8750 ± 0.1250', 0.5, Number(((NMI_15_5 + 1) / 2).toFixed(4)), Number((h / 2).toFixed(4)), Number(Math.log(2).toFixed(4)), 2]]);
+  const heat = a.sections[0].figures.find((f) => f.id === 'expert-transition-layer1-3')!;
+  assert.match(heat.title, /seed 0/);
+  const z = (heat.data[0] as { z: (number | null)[][] }).z;
+  assert.deepEqual([z[0], z[2]], [[0, 0.75, 0, 0.25], [0, 0.25, 0, 0.75]]);
+  assert.ok(z[1].every((v) => v === null || Number.isNaN(v)), 'expert 1 of layer 1 is never chosen by seed 0: an empty row');
+  // One MoE layer per snapshot: no pair, no cross-layer table or figure.
+  const single = join(root, 'single');
+  const batch = { inputs: Int32Array.from(input), targets: Int32Array.from(input), inputCoarse: Uint8Array.from(coarse), genre: Uint8Array.from(genre) } as unknown as Batch;
+  writeRoutingTokens(single, [batch], ['news', 'fiction', 'humor']);
+  new Vocab([...SPECIAL_TOKENS, ...WORDS], true).save(join(single, 'vocab.json'));
+  for (const step of [0, 120]) {
+    writeArrayBundle(join(single, 'routing', `step-${String(step).padStart(8, '0')}.bin`), 'switchyard-routing-step-1', { step, layers: [1], numExperts: 4, tokens: N }, { expert: Uint16Array.from({ length: N }, (_, i) => PATTERNS.split(i)), kept: new Uint8Array(N).fill(1) });
+  }
+  const one = analyze([run(0, single)]);
+  assert.equal(one.sections[0].tables.some((t) => t.id === 'cross-layer'), false);
+  assert.equal(one.sections[0].figures.some((f) => f.id.startsWith('expert-transition')), false);
+});

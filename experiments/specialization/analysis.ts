@@ -2,12 +2,16 @@
  * The specialisation analysis, per MoE layer: which experts take which parts of speech and
  * genres (tables and heatmaps), each expert's most frequent and most over-represented words,
  * normalised mutual information of expert with tag, genre and word against a shuffled baseline,
- * how it develops over training, and which parts of speech get dropped.
+ * how it develops over training, and which parts of speech get dropped; and how well a token's
+ * expert in one MoE layer predicts its expert in the next.
  */
 import { join } from 'node:path';
 import { UNIVERSAL_TAGS, Vocab } from '../../kernel-lib/data/index.ts';
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import { barFigure, heatmapFigure, lineFigure } from '../../kernel-lib/exp/plots.ts';
+import {
+  crossLayerPredictability, finalRoutingSnapshot, transitionHeatmap, type LayerTransition,
+} from '../../kernel-lib/exp/routing-traces.ts';
 import { normalizedMutualInformation, permutationPValue, shuffled, summarize } from '../../kernel-lib/exp/stats.ts';
 import type { Evidence } from '../../kernel-lib/exp/claims.ts';
 import type { Figure, Table } from '../../kernel-lib/report/types.ts';
@@ -105,6 +109,45 @@ function analyseRun(r: LoadedRun): { layers: LayerResult[]; tokens: RoutingToken
     };
   });
   return { layers, tokens, numExperts };
+}
+
+/**
+ * How predictable a token's expert is from its expert in the MoE layer below, at the last routing
+ * snapshot (routing-traces.ts): per pair of consecutive MoE layers, the accuracy of predicting the
+ * upper expert from the lower one against always guessing the upper layer's busiest expert, the
+ * NMI and H(e_l | e_prev) over seeds, and P(e_l | e_prev) for the first seed.
+ */
+export function crossLayerSection(runs: LoadedRun[]): { figures: Figure[]; tables: Table[] } {
+  const perRun = runs.flatMap((r) => {
+    const snapshot = finalRoutingSnapshot(r.runDir);
+    return snapshot ? [{ r, transitions: crossLayerPredictability(snapshot) }] : [];
+  });
+  const pairs = perRun[0]?.transitions ?? [];
+  if (pairs.length === 0) return { figures: [], tables: [] };
+  const over = (i: number, f: (t: LayerTransition) => number) => summarize(perRun.map((x) => f(x.transitions[i])));
+  const table: Table = {
+    id: 'cross-layer',
+    title: 'How well a token\'s expert in one MoE layer predicts its expert in the next (last snapshot)',
+    columns: ['layers', 'accuracy (mean ± se)', 'baseline: busiest expert', 'NMI', 'H(e_l | e_prev) (nats)',
+      'H(e_l) (nats)', 'seeds'],
+    rows: pairs.map((t, i) => [
+      `${t.from} → ${t.to}`, meanPlusMinus(over(i, (x) => x.accuracy), 4),
+      tableNumber(over(i, (x) => x.baselineAccuracy).mean), tableNumber(over(i, (x) => x.nmi).mean),
+      tableNumber(over(i, (x) => x.conditionalEntropy).mean), tableNumber(over(i, (x) => x.entropy).mean),
+      perRun.length,
+    ]),
+    caption: 'Accuracy: predicting each token\'s upper expert by the most frequent upper expert among tokens with the '
+      + 'same lower expert; the baseline always guesses the upper layer\'s busiest expert. Computed on the sample it '
+      + 'describes (in-sample), so it is an upper bound on what a predictor would reach on new tokens.',
+  };
+  const first = perRun[0];
+  const figures = first.transitions.map((t) => transitionHeatmap(t, {
+    id: `expert-transition-layer${t.from}-${t.to}`,
+    title: `P(expert in layer ${t.to} | expert in layer ${t.from}) (seed ${first.r.seed}, last snapshot)`,
+    caption: 'Each row sums to 1. One bright cell per row: the lower layer\'s expert decides the upper one\'s; rows '
+      + 'alike: it tells nothing.',
+  }));
+  return { figures, tables: [table] };
 }
 
 /** The specialisation experiment's report sections, summary table and the evidence for its claim. */
@@ -229,6 +272,9 @@ export function analyze(runs: LoadedRun[]): Analysis {
       tableNumber(layerResult.word.baselineMean, 5),
     ])),
   };
+  const crossLayer = crossLayerSection(results.map((x) => x.r));
+  figures.push(...crossLayer.figures);
+  tables.push(...crossLayer.tables);
   return {
     evidence,
     sections: [{
