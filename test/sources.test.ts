@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvedInitFrom, sourceIndex, sourceIndices } from '../kernel-lib/exp/sources.ts';
@@ -89,6 +89,34 @@ test('the runner fails a run whose source failed, without starting it, naming th
     const note = JSON.parse(readFileSync(failurePath(dir, 'post-s0'), 'utf8'));
     assert.match(note.stderr, /not started: it starts from run pre-s0 \(initFrom\), which was failed/);
     assert.match(JSON.parse(readFileSync(failurePath(dir, 'pre-s0'), 'utf8')).stderr, /switchyard-test-corpus/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a source that diverged in an earlier invocation (skipped as finished) fails its dependent without starting it', async () => {
+  const exp: Experiment = {
+    name: 'chain', title: 't', summary: 's', differences: () => [], analyze: () => { throw new Error('unused'); },
+    sweep: () => ({
+      base: {},
+      runs: [
+        { id: 'pre-s0', group: 'pre', seed: 0, config: { ffn: 'dense' as const }, labels: {} },
+        { id: 'post-s0', group: 'post', seed: 0, config: { ffn: 'dense' as const, initFrom: 'runs/pre-s{seed}' }, labels: {} },
+      ],
+    }),
+  };
+  const p = PRESETS.quick;
+  const sweep = resolveSweep(exp, 'quick', { presetBase: p.base, steps: 4, schedule: p.schedule, backend: 'wasm' });
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-sources-'));
+  try {
+    writeSweep(dir, sweep);
+    mkdirSync(join(dir, 'runs', 'pre-s0'), { recursive: true });
+    writeFileSync(join(dir, 'runs', 'pre-s0', 'run.json'), JSON.stringify({ runDir: join(dir, 'runs', 'pre-s0'), status: 'diverged', steps: 2, finished: 'then' }));
+    writeFileSync(join(dir, 'runs', 'pre-s0', 'metrics.jsonl'), '');
+    const out = await runSweep(dir, sweep, { jobs: 1, backend: 'wasm' });
+    assert.deepEqual(out.runs.map((r) => [r.id, r.state]), [['pre-s0', 'skipped'], ['post-s0', 'failed']]);
+    assert.ok(!existsSync(logPath(dir, 'post-s0')), 'a process was started for the run');
+    assert.match(JSON.parse(readFileSync(failurePath(dir, 'post-s0'), 'utf8')).stderr, /starts from run pre-s0 \(initFrom\), which diverged/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

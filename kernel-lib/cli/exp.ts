@@ -5,6 +5,7 @@
  * a run's training step (for `--budget`). `report <dir>`: rebuilds a report from its runs alone.
  * `exp <name> --emit slurm [--submit]`: the sweep as a Slurm job array (exp-slurm.ts).
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXPERIMENTS, getExperiment, PRESETS, runExperiment } from '../../experiments/index.ts';
 import { useBackend, BACKEND_NAMES, type ConcreteBackend } from '../backend/index.ts';
@@ -13,6 +14,7 @@ import { timeTrainSteps } from '../exp/budget.ts';
 import { buildReport } from '../exp/report.ts';
 import { sweepProgressDisplay } from '../display/sweep.ts';
 import { releaseEarlierIncarnationLock } from '../exp/slurm-lock.ts';
+import { failurePath } from '../exp/records.ts';
 import { waitForSource } from '../exp/runner.ts';
 import { checkSweepBackend, readSweep, runConfig } from '../exp/sweep-file.ts';
 import { PRESET_NAMES } from '../exp/types.ts';
@@ -67,6 +69,8 @@ async function runOne(positional: string[], o: Record<string, unknown>, calibrat
     return 0;
   }
   if (cfg.backend !== 'auto') checkSweepBackend(dir, sweep, cfg.backend, [cfg.name]); // the sweep and Slurm scripts always name it
+  // A failure note of an earlier attempt is stale now: a run that starts from this one must not read it (sources.ts).
+  rmSync(failurePath(dir, cfg.name), { force: true });
   await waitForSource(dir, sweep, o.index as number); // a run that starts from another (initFrom) waits for it
   releaseEarlierIncarnationLock(join(cfg.outDir, cfg.name)); // a requeued Slurm task
   const code = await trainAsCommand(cfg, o.restart as boolean | undefined);

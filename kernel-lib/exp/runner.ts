@@ -115,6 +115,8 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
   const update = () => o.onUpdate?.(runs);
   update();
   const sources = sourceIndices(sweep);
+  /** Whether a run skipped as finished had diverged (in an earlier invocation): no source for another run. */
+  const divergedBefore = (id: string) => readJsonOrNull<RunResult>(join(dir, 'runs', id, 'run.json'))?.status === 'diverged';
   const queue = runs.filter((r) => r.state === 'queued');
   /** Workers waiting for a run to end (a run that starts from it may then start). */
   let waiting: (() => void)[] = [];
@@ -194,10 +196,11 @@ export async function runSweep(dir: string, sweep: SweepFile, o: RunSweepOptions
     while (!interrupted && queue.length > 0) {
       for (const p of [...queue]) {
         const source = sources[p.index] === null ? null : runs[sources[p.index]!];
-        if (source && ['failed', 'diverged', 'interrupted'].includes(source.state)) {
+        const ended = source && (source.state === 'skipped' && divergedBefore(source.id) ? 'diverged' : source.state);
+        if (source && ended && ['failed', 'diverged', 'interrupted'].includes(ended)) {
           queue.splice(queue.indexOf(p), 1);
           p.state = 'failed';
-          noteFailure(dir, p.id, { code: 1, at: new Date().toISOString(), stderr: `not started: it starts from run ${source.id} (initFrom), which ${source.state === 'diverged' ? 'diverged' : `was ${source.state}`}` });
+          noteFailure(dir, p.id, { code: 1, at: new Date().toISOString(), stderr: `not started: it starts from run ${source.id} (initFrom), which ${ended === 'diverged' ? 'diverged' : `was ${ended}`}` });
           update();
           continue;
         }

@@ -201,7 +201,7 @@ export function openInitSource(cfg: TrainConfig, vocab: Pick<Vocab, 'tokens' | '
     refuse(`no intact checkpoint (${(err as Error).message})`);
   }
   if (!point) return refuse('no checkpoint: not a run directory, or a run that never started; name a finished run');
-  const config = readSavedConfig(path, point)!;
+  const config = readSavedConfig(path, point) ?? refuse('no saved config (config.json) beside its checkpoint');
   const step = point.manifest.step;
   const recordPath = join(path, 'run.json');
   let record: { status?: string; steps?: number } | null = null;
