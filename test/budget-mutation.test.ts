@@ -45,10 +45,11 @@ printf '{"msPerStep": %s, "timedMs": %s}\\n' "$ms" "\${timed:-0}"
 );
 chmodSync(fake, 0o755);
 
-/** A sweep with the given run groups (in order), eval points and eval batches. */
-function sweep(groups: string[], evalPoints = 0, evalBatches = 1): SweepFile {
+/** A sweep with the given run groups (in order), eval points and eval batches; `from[i]`: run i starts from run from[i]. */
+function sweep(groups: string[], evalPoints = 0, evalBatches = 1, from: Record<number, number> = {}): SweepFile {
   return {
-    runs: groups.map((group, i) => ({ id: `r${i}`, group, seed: i, config: { evalBatches } })),
+    experiment: 'budget-test',
+    runs: groups.map((group, i) => ({ id: `r${i}`, group, seed: i, config: { evalBatches, ...(i in from ? { initFrom: `runs/r${from[i]}` } : {}) } })),
     schedule: { evalPoints, warmupFraction: 0 },
   } as unknown as SweepFile;
 }
@@ -169,4 +170,15 @@ test('budget: a calibration that fails silently says so with an empty reason; a 
   await assert.rejects(plan(sweep(['a']), { 0: { ms: 1e-4 } }, 10, 1), /^Error: --budget 10 minutes would give every run 5,45\d,\d{3},\d{3} steps, more than a run may take \(1,000,000,000\); give a budget in minutes \(1 fit 10 steps per run\)$/);
   const ok = await plan(sweep(['a']), { 0: { ms: 1e-4 } }, 1, 1);
   assert.ok(ok.plan.steps > 5.4e8 && ok.plan.steps <= 1e9 && ok.plan.steps % 10 === 0, `${ok.plan.steps}`);
+});
+
+test('budget: a run that starts from another (initFrom) runs after it, so the chain alone must fit', async () => {
+  // a (1 min/step, startup 1 min), b (0.5 min/step, startup 0.5 min); runs a, b, b with r1 from r0 and r2 from r1, 8 jobs
+  // → J = 3, 101 minutes less the calibration's few real seconds (δ): by the sweep ⌊(101·3/1.1 − 2)/2⌋ = 136; by one
+  // run ⌊(101 − 1 − δ)/1⌋ = 99; by the chains r0→r1 ⌊(101 − 1.5 − δ)/1.5⌋ = 66 and r0→r1→r2 ⌊(101 − 2 − δ)/2⌋ = 49.
+  const timing = { 0: { ms: MIN, startup: MIN }, 1: { ms: MIN / 2, startup: MIN / 2 } };
+  const chained = await plan(sweep(['a', 'b', 'b'], 0, 1, { 1: 0, 2: 1 }), timing, 101, 8);
+  assert.equal(chained.plan.steps, 49);
+  assert.equal((await plan(sweep(['a', 'b', 'b'], 0, 1, { 1: 0 }), timing, 101, 8)).plan.steps, 66);
+  assert.equal((await plan(sweep(['a', 'b', 'b']), timing, 101, 8)).plan.steps, 99, 'without sources: one run alone');
 });

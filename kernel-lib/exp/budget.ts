@@ -6,7 +6,8 @@
  *
  * Estimate of the sweep's wall time for S steps with J processes:
  *   (Σ_runs (startup + S·t_run + evaluations) ) / min(J, runs) × 1.1 (uneven packing),
- * and no single run may take longer than the budget by itself.
+ * and no single run may take longer than the budget by itself, nor a run together with the runs it
+ * starts from (`initFrom`, sources.ts), which run before it.
  */
 import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +18,7 @@ import { createModel } from '../train/model-factory.ts';
 import { createTrainStep } from '../train/step.ts';
 import { MAX_STEPS, type TrainConfig } from '../train/config.ts';
 import { runOneCommand } from './runner.ts';
+import { sourceIndices } from './sources.ts';
 import type { SweepFile } from './types.ts';
 
 export interface StepTiming {
@@ -101,7 +103,16 @@ export async function planBudget(dir: string, sweep: SweepFile, minutes: number,
   const budgetMs = minutes * 60_000 - calibrationMs;
   const bySweep = Math.floor(((budgetMs * J) / packing - fixed) / perStep);
   const byLongestRun = Math.floor((budgetMs - Math.max(...Object.values(timings).map((t) => t.startupMs))) / slowest);
-  const steps = Math.min(bySweep, byLongestRun);
+  // A run that starts from another (initFrom) runs after it: each such chain must fit the budget by itself too.
+  const sources = sourceIndices(sweep);
+  const chains: { ms: number; startupMs: number }[] = [];
+  sweep.runs.forEach((r, i) => {
+    const before = sources[i] === null ? { ms: 0, startupMs: 0 } : chains[sources[i]!];
+    chains.push({ ms: before.ms + timings[r.group].msPerStep, startupMs: before.startupMs + timings[r.group].startupMs });
+  });
+  const byLongestChain = Math.min(...chains.filter((_, i) => sources[i] !== null)
+    .map((c) => Math.floor((budgetMs - c.startupMs) / c.ms)));
+  const steps = Math.min(bySweep, byLongestRun, byLongestChain);
   const needMinutes = (calibrationMs + ((fixed + minSteps * perStep) * packing) / J) / 60_000;
   if (!(steps >= minSteps)) {
     throw new Error(`--budget ${minutes} minutes cannot fit this sweep: ${sweep.runs.length} runs of at least ${minSteps} steps need about ${needMinutes.toFixed(1)} minutes with ${J} parallel run(s) (a step takes ${Math.round(slowest)} ms for the slowest configuration)`);
