@@ -8,6 +8,7 @@ import type { Evidence } from '../../kernel-lib/exp/claims.ts';
 import { lineFigure, type Series } from '../../kernel-lib/exp/plots.ts';
 import { pairedTest } from '../../kernel-lib/exp/stats.ts';
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
+import { moeLayerIndices } from '../../kernel-lib/model/config.ts';
 import type { Table } from '../../kernel-lib/report/types.ts';
 import {
   byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairBySeed, pairedEvidence, qualityOrUniform,
@@ -22,10 +23,26 @@ const ARMS = [
   { name: 'Switch from scratch', second: 'switch-continued', first: 'switch-pre' },
 ] as const satisfies readonly { name: string; second: UpcycleGroup; first: UpcycleGroup }[];
 
-/** Whether a second-phase run's initFrom is its own seed's run of the group it should start from. */
-export function startsFromOwnSource(r: LoadedRun): boolean {
+/**
+ * What is wrong with how a second-phase run started, from its own record (environment.json's
+ * initFrom, written by the trainer), or null: it must have started from its own seed's run of
+ * the group it continues, at that run's final step, upcycled (every MoE block made from the dense
+ * FFN) when that run was dense and this one is Switch, a warm start otherwise.
+ */
+export function startProblem(r: LoadedRun, sourceSteps: number): string | null {
   const from = GROUPS[r.group as UpcycleGroup]?.from;
-  return !!from && typeof r.config.initFrom === 'string' && basename(r.config.initFrom) === `${from}-s${r.seed}`;
+  const init = r.initFrom;
+  if (!from) return `${r.id} is not a second-phase run`;
+  if (!init) return `${r.id} has no initFrom record`;
+  if (basename(init.path) !== `${from}-s${r.seed}`) return `${r.id} started from ${init.path}`;
+  if (init.step !== sourceSteps) return `${r.id} started from step ${init.step}, not ${sourceSteps}`;
+  const upcycle = GROUPS[from].model === 'dense' && GROUPS[r.group as UpcycleGroup].model === 'switch';
+  if (init.kind !== (upcycle ? 'upcycle' : 'warm start')) return `${r.id} was a ${init.kind}`;
+  const blocks = moeLayerIndices(r.config);
+  if (upcycle && init.upcycledBlocks.join() !== blocks.join()) {
+    return `${r.id} upcycled blocks ${init.upcycledBlocks.join(', ')}, its MoE blocks are ${blocks.join(', ')}`;
+  }
+  return null;
 }
 
 /** The upcycle experiment's report sections, summary table and the evidence for its claims. */
@@ -89,13 +106,13 @@ export function analyze(runs: LoadedRun[]): Analysis {
       `upcycled ${m.a.mean.toFixed(4)} vs Switch from scratch ${m.b.mean.toFixed(4)}`);
   }
   const secondPhase = done(runs.filter((r) => GROUPS[r.group as UpcycleGroup]?.phase === 2));
-  const wrong = secondPhase.filter((r) => !startsFromOwnSource(r));
+  const problems = secondPhase.map((r) => startProblem(r, steps)).filter((p): p is string => p !== null);
   evidence['upcycle-starts-from-dense'] = {
-    kind: 'check', pass: secondPhase.length > 0 && wrong.length === 0,
-    measured: wrong.length
-      ? `${wrong.length} run(s) not from their own seed's source: `
-        + wrong.map((r) => `${r.id} from ${r.config.initFrom}`).join('; ')
-      : `${secondPhase.length} second-phase run(s), each from its own seed's first-phase run`,
+    kind: 'check', pass: secondPhase.length > 0 && problems.length === 0,
+    measured: problems.length
+      ? `${problems.length} run(s) did not start as they should: ${problems.join('; ')}`
+      : `${secondPhase.length} second-phase run(s), each from its own seed's first-phase run at step ${steps} `
+        + '(its records): upcycled runs with every MoE block made from the dense FFN, continued ones warm-started',
   };
 
   return {

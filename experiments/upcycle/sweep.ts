@@ -48,8 +48,8 @@ export function claimRules(): ClaimRule[] {
     },
     {
       id: 'upcycle-starts-from-dense', kind: 'check', test: 'check',
-      claim: 'Each second-phase run starts from its own seed\'s first-phase run: upcycled runs from the dense one '
-        + '(every expert a copy of its FFN), continued runs from the same model',
+      claim: 'Each second-phase run started from its own seed\'s first-phase run at its final step, by the trainer\'s '
+        + 'records: upcycled runs with every MoE block made from the dense FFN, continued runs warm-started',
       source: 'Komatsuzaki et al. 2022 §3.1', effect: '', units: '',
     },
   ];

@@ -39,7 +39,7 @@ export function loadRuns(dir: string, sweep: SweepFile): LoadedRun[] {
       return { ...base, status: 'failed' as const, reason: (err as Error).message };
     }
     const record = readJsonOrNull<RunResult>(join(runDir, 'run.json'));
-    const env = readJsonOrNull<{ device?: LoadedRun['device']; data?: { trainTokens?: number } }>(join(runDir, 'environment.json'));
+    const env = readJsonOrNull<{ device?: LoadedRun['device']; data?: { trainTokens?: number }; initFrom?: LoadedRun['initFrom'] }>(join(runDir, 'environment.json'));
     const lastStep = metrics.train.at(-1)?.step ?? 0;
     let status: LoadedRun['status'] = record?.status ?? 'interrupted';
     let reason: string | undefined;
@@ -51,7 +51,7 @@ export function loadRuns(dir: string, sweep: SweepFile): LoadedRun[] {
     else if (status !== 'completed' && !reason) reason = `${status} at step ${record.steps}`;
     if (failure && status !== 'completed' && status !== 'diverged') status = 'failed';
     const final = status === 'completed' ? metrics.eval.filter((e) => e.step === sweep.steps).at(-1) : undefined;
-    return { ...base, status, reason, train: metrics.train, eval: metrics.eval, final, device: record?.device ?? env?.device, trainTokens: env?.data?.trainTokens };
+    return { ...base, status, reason, train: metrics.train, eval: metrics.eval, final, device: record?.device ?? env?.device, trainTokens: env?.data?.trainTokens, ...(env?.initFrom ? { initFrom: env.initFrom } : {}) };
   });
 }
 

@@ -8,6 +8,7 @@ import type { ReportSection, Table } from '../report/types.ts';
 import type { ClaimRule, Evidence } from './claims.ts';
 import type { EvalMetrics, StepMetrics } from '../train/trainer.ts';
 import type { TrainConfig } from '../train/config.ts';
+import type { InitFromRecord } from '../train/run-dir.ts';
 
 export const PRESET_NAMES = ['quick', 'cpu', 'gpu'] as const;
 /** `quick`: tests and CI, minutes on 2 cores. `cpu`: a laptop, ≤ 1 hour per experiment on 4 cores. `gpu`: one GPU through WebGPU. */
@@ -116,6 +117,8 @@ export interface LoadedRun {
   trainTokens?: number;
   /** Why the run has no usable result, for missing/failed runs. */
   reason?: string;
+  /** Where its first weights came from, when it started from another run's (`initFrom`; environment.json). */
+  initFrom?: InitFromRecord;
 }
 
 /** What an analysis returns: the report's claims and sections, and the rows of summary.csv. */
