@@ -45,7 +45,7 @@ const SOURCE = 'Krajewski et al. 2024 (arXiv 2402.07871), Fig. 1 and §5: granul
 export function claimRules(preset: PresetName): ClaimRule[] {
   const departure = 'a few hundred steps of a 4-block model on Brown; the papers train billions of tokens, where '
     + 'the benefit of granularity grows with the training budget (Krajewski et al.)';
-  const finer = GRANULARITIES[preset].filter((m) => m > 1 && m <= 4);
+  const finer = GRANULARITIES[preset].filter((m) => m > 1);
   const rules: ClaimRule[] = finer.map((m) => ({
     id: `finer-${m}`, kind: 'paper', test: 'paired-t', alternative: 'greater',
     claim: `${m}× finer experts (${m}·E of width F/${m}, k = ${m}) give better quality than E experts of width F `
