@@ -292,7 +292,8 @@ test('routing traces: the lowest completed seed of each group, loads per layer, 
   ]]);
   assert.equal(t.tables[0].caption, "Sample tokens of the last routing snapshot. H: entropy of the upper layer's expert, alone and "
     + "given the lower one's; NMI: mutual information over the geometric mean of the two entropies; accuracy: predicting the upper "
-    + 'expert by the most frequent one among tokens with the same lower expert; baseline: always the most frequent upper expert.');
+    + 'expert by the most frequent one among tokens with the same lower expert; baseline: always the most frequent upper expert. '
+    + 'In-sample (the predictor is read off the tokens it is scored on): an upper bound on what it would reach on new tokens.');
   assert.deepEqual(t.paragraphs, ["Routing traces, for each router and α its lowest completed seed: each expert's share of the "
     + 'assignments over training per MoE layer, the load imbalance (largest over mean load: 1 balanced, E all on one expert), and '
     + "from the last routing snapshot how predictable a token's expert is from its expert in the MoE layer below."]);

@@ -13,8 +13,8 @@ import {
   loadImbalanceSeries, moeLayers, transitionHeatmap,
 } from '../../kernel-lib/exp/routing-traces.ts';
 import {
-  byGroup, done, finalNegLogPerplexity, meanPlusMinus, pairBySeed, pairedEvidence, qualityOrUniform, summaryOverRuns,
-  tableNumber, tokensPerSec,
+  byGroup, done, finalNegLogPerplexity, lateMoe, meanPlusMinus, pairBySeed, pairedEvidence, qualityOrUniform,
+  summaryOverRuns, tableNumber, tokensPerSec,
 } from '../common.ts';
 
 /**
@@ -29,11 +29,9 @@ export function loadCv(r: LoadedRun): number {
   }))).mean;
 }
 /** Mean dropped fraction over the last quarter of training and the MoE layers. */
-const dropped = (r: LoadedRun) => summarize(r.train.slice(Math.floor(r.train.length * 0.75))
-  .flatMap((t) => t.moe.map((m) => m.droppedFraction))).mean;
+const dropped = (r: LoadedRun) => lateMoe(r, (m) => m.droppedFraction);
 /** Mean router entropy over the last quarter of training and the MoE layers. */
-const entropy = (r: LoadedRun) => summarize(r.train.slice(Math.floor(r.train.length * 0.75))
-  .flatMap((t) => t.moe.map((m) => m.entropy))).mean;
+const entropy = (r: LoadedRun) => lateMoe(r, (m) => m.entropy);
 /** The final evaluation's future leak: how much later tokens change earlier logits (0 for a causal model). */
 const futureLeak = (r: LoadedRun) => r.final?.futureLeak ?? NaN;
 
@@ -107,7 +105,8 @@ export function routingTraces(groups: LoadedRun[][]): { figures: Figure[]; table
     caption: 'Sample tokens of the last routing snapshot. H: entropy of the upper layer\'s expert, alone and given '
       + 'the lower one\'s; NMI: mutual information over the geometric mean of the two entropies; accuracy: predicting '
       + 'the upper expert by the most frequent one among tokens with the same lower expert; baseline: always the '
-      + 'most frequent upper expert.',
+      + 'most frequent upper expert. In-sample (the predictor is read off the tokens it is scored on): an upper '
+      + 'bound on what it would reach on new tokens.',
   }];
   return { figures, tables, paragraphs };
 }

@@ -144,8 +144,8 @@ export function crossLayerSection(runs: LoadedRun[]): { figures: Figure[]; table
   const figures = first.transitions.map((t) => transitionHeatmap(t, {
     id: `expert-transition-layer${t.from}-${t.to}`,
     title: `P(expert in layer ${t.to} | expert in layer ${t.from}) (seed ${first.r.seed}, last snapshot)`,
-    caption: 'Each row sums to 1. One bright cell per row: the lower layer\'s expert decides the upper one\'s; rows '
-      + 'alike: it tells nothing.',
+    caption: 'Each row sums to 1 (empty rows: experts no sample token chose in the lower layer). One bright cell per '
+      + 'row: the lower layer\'s expert decides the upper one\'s; rows alike: it tells nothing.',
   }));
   return { figures, tables: [table] };
 }
