@@ -252,7 +252,7 @@ describe('experiment input and stops', () => {
   };
 
   test('unknown experiment or preset, a budget too small for one step, an unwritable results folder: refused, naming the value', () => {
-    refused(['exp', 'scalling'], /unknown experiment 'scalling' \(experiments: scaling, capacity, specialization, stability, routing\)/);
+    refused(['exp', 'scalling'], /unknown experiment 'scalling' \(experiments: scaling, capacity, specialization, stability, routing, balance, granularity, upcycle\)/);
     refused(['exp', 'scaling', '--preset', 'huge'], /--preset: expected one of quick, cpu, gpu, got 'huge'/);
     const file = join(mkdtempSync(join(tmpdir(), 'switchyard-ro-')), 'file');
     writeFileSync(file, '');
