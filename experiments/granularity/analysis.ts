@@ -32,8 +32,10 @@ export function sizeWithoutRouters(r: Pick<LoadedRun, 'config'>): { total: numbe
 
 /** The granularity experiment's report sections, summary table and the evidence for its claims. */
 export function analyze(runs: LoadedRun[]): Analysis {
-  const groups = [...byGroup(runs).values()];
-  const arm = (m: number, shared: boolean) => byGroup(runs).get(armName(m, shared)) ?? [];
+  const grouped = byGroup(runs);
+  const groups = [...grouped.values()];
+  // One map: versusBase tells the m = 1 arm by identity, which a second byGroup's arrays never share.
+  const arm = (m: number, shared: boolean) => grouped.get(armName(m, shared)) ?? [];
   const base = arm(1, false);
 
   const curves = (shared: boolean): Series[] => groups
