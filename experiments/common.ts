@@ -6,7 +6,7 @@ import { flopsPerToken, parameterCounts } from '../kernel-lib/model/counts.ts';
 import { modelConfigOf } from '../kernel-lib/train/model-factory.ts';
 import type { LoadedRun, PresetName, SweepRun } from '../kernel-lib/exp/types.ts';
 import type { Series } from '../kernel-lib/exp/plots.ts';
-import { summarize, type Summary } from '../kernel-lib/exp/stats.ts';
+import { pairedTest, summarize, type Summary } from '../kernel-lib/exp/stats.ts';
 import type { Evidence } from '../kernel-lib/exp/claims.ts';
 import { PRESETS } from './presets.ts';
 
@@ -197,6 +197,18 @@ export function pairedEvidence(
 ): Evidence {
   const paired = pairBySeed(a, b, f);
   return { kind: 'paired', ...paired, measured: describe({ a: summarize(paired.a), b: summarize(paired.b) }) };
+}
+
+/**
+ * A table cell with the paired difference of two arms' final quality, a − b (diverged runs count
+ * as −ln V, {@link qualityOrUniform}), and its two-sided 95% interval: `0.0125 [-0.0040, 0.0290]`;
+ * '–' for an arm against itself or with fewer than two seeds paired.
+ */
+export function pairedDeltaCell(a: LoadedRun[], b: LoadedRun[]): string {
+  const paired = pairBySeed(a, b, qualityOrUniform);
+  if (a[0]?.group === b[0]?.group || paired.a.length < 2) return '–';
+  const t = pairedTest(paired.a, paired.b, { alternative: 'two-sided' });
+  return `${t.effect.toFixed(4)} [${t.ci95[0].toFixed(4)}, ${t.ci95[1].toFixed(4)}]`;
 }
 
 /** Whether the preset decides the paper's claims (false at quick: they say `not assessed`). */

@@ -7,11 +7,10 @@ import type { Evidence } from '../../kernel-lib/exp/claims.ts';
 import { lineFigure, type Series } from '../../kernel-lib/exp/plots.ts';
 import { moeLayerIndices } from '../../kernel-lib/model/config.ts';
 import { expertWidth } from '../../kernel-lib/moe/config.ts';
-import { pairedTest } from '../../kernel-lib/exp/stats.ts';
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import type { Table } from '../../kernel-lib/report/types.ts';
 import {
-  TIME_MEANING, byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairBySeed, pairedEvidence,
+  TIME_MEANING, byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairedDeltaCell, pairedEvidence,
   qualityOrUniform, seriesOf, sizeOf, summaryOverRuns, tableNumber, tokensPerSec,
 } from '../common.ts';
 import { armName } from './sweep.ts';
@@ -65,13 +64,6 @@ export function analyze(runs: LoadedRun[]): Analysis {
     }),
   ];
 
-  const versusBase = (armRuns: LoadedRun[]): string => {
-    if (armRuns === base) return '–';
-    const paired = pairBySeed(armRuns, base, qualityOrUniform);
-    if (paired.a.length < 2) return '–';
-    const t = pairedTest(paired.a, paired.b, { alternative: 'two-sided' });
-    return `${t.effect.toFixed(4)} [${t.ci95[0].toFixed(4)}, ${t.ci95[1].toFixed(4)}]`;
-  };
   const table: Table = {
     id: 'granularity',
     title: 'Per granularity (mean ± standard error over seeds)',
@@ -84,7 +76,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
       return [
         armLabel(granularityOf(r), sharedOf(r)), r.config.numExperts, expertWidth(r.config),
         r.config.router === 'top1' ? 1 : r.config.k, r.config.numSharedExperts, size.total, size.active,
-        size.flops, meanPlusMinus(summaryOverRuns(armRuns, finalNegLogPerplexity)), versusBase(armRuns),
+        size.flops, meanPlusMinus(summaryOverRuns(armRuns, finalNegLogPerplexity)), pairedDeltaCell(armRuns, base),
         tableNumber(summaryOverRuns(armRuns, tokensPerSec).mean, 0), done(armRuns).length,
       ];
     }),

@@ -6,12 +6,11 @@
 import { basename } from 'node:path';
 import type { Evidence } from '../../kernel-lib/exp/claims.ts';
 import { lineFigure, type Series } from '../../kernel-lib/exp/plots.ts';
-import { pairedTest } from '../../kernel-lib/exp/stats.ts';
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import { moeLayerIndices } from '../../kernel-lib/model/config.ts';
 import type { Table } from '../../kernel-lib/report/types.ts';
 import {
-  byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairBySeed, pairedEvidence, qualityOrUniform,
+  byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairedDeltaCell, pairedEvidence, qualityOrUniform,
   sizeOf, summaryOverRuns,
 } from '../common.ts';
 import { GROUPS, type UpcycleGroup } from './sweep.ts';
@@ -70,12 +69,6 @@ export function analyze(runs: LoadedRun[]): Analysis {
       + 'a fresh optimizer and schedule. Mean over seeds ± standard error on the fixed evaluation batches.',
   });
 
-  const versus = (a: LoadedRun[], b: LoadedRun[]): string => {
-    const paired = pairBySeed(a, b, qualityOrUniform);
-    if (a === b || paired.a.length < 2) return '–';
-    const t = pairedTest(paired.a, paired.b, { alternative: 'two-sided' });
-    return `${t.effect.toFixed(4)} [${t.ci95[0].toFixed(4)}, ${t.ci95[1].toFixed(4)}]`;
-  };
   const table: Table = {
     id: 'upcycle',
     title: 'Per arm after both phases (mean ± standard error over seeds)',
@@ -90,7 +83,8 @@ export function analyze(runs: LoadedRun[]): Analysis {
       return [
         arm.name, GROUPS[arm.first].model, GROUPS[arm.second].model, 2 * steps, flops(first) + flops(second),
         meanPlusMinus(summaryOverRuns(second, finalNegLogPerplexity)),
-        versus(second, group('dense-continued')), versus(second, group('switch-continued')), done(second).length,
+        pairedDeltaCell(second, group('dense-continued')), pairedDeltaCell(second, group('switch-continued')),
+        done(second).length,
       ];
     }),
   };
