@@ -21,7 +21,7 @@ export const PRESETS: Record<PresetName, PresetDef> = {
     steps: 120,
     schedule: { evalPoints: 4, warmupFraction: 0.1 },
     seeds: [0, 1],
-    minutes: '0.2–1.2 per experiment on 2 idle cores (all five: about 3.5)',
+    minutes: '0.2–1.4 per experiment on 2 idle cores (all eight: about 6.5)',
     // Seconds of training: the paper's claims say 'not assessed' (with the effect the runs could have detected);
     // checks run.
     assessesPaperClaims: false,
