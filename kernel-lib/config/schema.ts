@@ -90,7 +90,7 @@ export function defaultsAt(fields: Fields, level: Level, alone: boolean): Record
   for (const k of keysAt(fields, level)) {
     const f = fields[k];
     const d = alone && f.level === level && 'alone' in f ? f.alone : f.default;
-    if (d !== REQUIRED) out[k] = d;
+    if (d !== REQUIRED && d !== undefined) out[k] = d; // a field unset unless given is absent
   }
   return out;
 }
@@ -243,6 +243,8 @@ export function resolveRun(fields: Fields, layers: { source: string; values: unk
     const problem = rule(c, new Set());
     if (problem) throw new Error(`config: ${problem}`);
   }
+  // A field unset unless given (`default: undefined`) and not given is absent, as in the JSON it is written to.
+  for (const key of keys) if (c[key] === undefined) delete c[key];
   return markResolved(c, 'run');
 }
 
