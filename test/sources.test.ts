@@ -63,7 +63,8 @@ test('a sweep definition: {seed} becomes each run\'s seed, --seeds adds seeds to
   assert.equal(sweep.key, more.key, 'seeds do not change the definition key');
 });
 
-test('the runner fails a run whose source failed, without starting it, naming the source; the source\'s own failure is noted', async () => {
+/** A quick sweep of two dense runs of 4 steps, seed 0: `pre-s0`, then `post-s0` starting from it. */
+function pairSweep(): SweepFile {
   const exp: Experiment = {
     name: 'chain', title: 't', summary: 's', differences: () => [], analyze: () => { throw new Error('unused'); },
     sweep: () => ({
@@ -75,7 +76,11 @@ test('the runner fails a run whose source failed, without starting it, naming th
     }),
   };
   const p = PRESETS.quick;
-  const sweep = resolveSweep(exp, 'quick', { presetBase: p.base, steps: 4, schedule: p.schedule, backend: 'wasm' });
+  return resolveSweep(exp, 'quick', { presetBase: p.base, steps: 4, schedule: p.schedule, backend: 'wasm' });
+}
+
+test('the runner fails a run whose source failed, without starting it, naming the source; the source\'s own failure is noted', async () => {
+  const sweep = pairSweep();
   // The source cannot start: its corpus file does not exist.
   sweep.runs[0].config = { ...sweep.runs[0].config, corpus: '/nonexistent/switchyard-test-corpus.txt' };
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-sources-'));
@@ -95,18 +100,7 @@ test('the runner fails a run whose source failed, without starting it, naming th
 });
 
 test('a source that diverged in an earlier invocation (skipped as finished) fails its dependent without starting it', async () => {
-  const exp: Experiment = {
-    name: 'chain', title: 't', summary: 's', differences: () => [], analyze: () => { throw new Error('unused'); },
-    sweep: () => ({
-      base: {},
-      runs: [
-        { id: 'pre-s0', group: 'pre', seed: 0, config: { ffn: 'dense' as const }, labels: {} },
-        { id: 'post-s0', group: 'post', seed: 0, config: { ffn: 'dense' as const, initFrom: 'runs/pre-s{seed}' }, labels: {} },
-      ],
-    }),
-  };
-  const p = PRESETS.quick;
-  const sweep = resolveSweep(exp, 'quick', { presetBase: p.base, steps: 4, schedule: p.schedule, backend: 'wasm' });
+  const sweep = pairSweep();
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-sources-'));
   try {
     writeSweep(dir, sweep);
