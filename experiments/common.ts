@@ -211,6 +211,12 @@ export function pairedDeltaCell(a: LoadedRun[], b: LoadedRun[]): string {
   return `${t.effect.toFixed(4)} [${t.ci95[0].toFixed(4)}, ${t.ci95[1].toFixed(4)}]`;
 }
 
+/** The caption of a table with {@link pairedDeltaCell} columns: what the difference is, how a diverged run counts. */
+export const PAIRED_DELTA_CAPTION = 'Paired Δ: the mean over seeds of this arm\'s final neg. log perplexity minus the '
+  + 'reference arm\'s at the same seed, with its two-sided 95% Student t interval; a diverged run counts as '
+  + '−ln V (a model that predicts every token uniformly), never dropped. Mean ± standard error columns average '
+  + 'the finished runs.';
+
 /** Whether the preset decides the paper's claims (false at quick: they say `not assessed`). */
 export const assessAt = (preset: PresetName): boolean => PRESETS[preset].assessesPaperClaims;
 

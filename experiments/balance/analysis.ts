@@ -10,10 +10,10 @@ import { summarize } from '../../kernel-lib/exp/stats.ts';
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import type { Table } from '../../kernel-lib/report/types.ts';
 import {
-  byGroup, done, finalNegLogPerplexity, lateMoe, meanEvalCurve, meanPlusMinus, pairedDeltaCell, pairedEvidence,
-  qualityOrUniform, seriesOf, summaryOverRuns, tableNumber,
+  PAIRED_DELTA_CAPTION, byGroup, done, finalNegLogPerplexity, lateMoe, meanEvalCurve, meanPlusMinus, pairedDeltaCell,
+  pairedEvidence, qualityOrUniform, seriesOf, summaryOverRuns, tableNumber,
 } from '../common.ts';
-import { BALANCE_MODES, armName, type BalanceMode, type BalanceRouter } from './sweep.ts';
+import { BALANCE_CF, BALANCE_EVAL_CF, BALANCE_MODES, armName, type BalanceMode, type BalanceRouter } from './sweep.ts';
 
 const MODE_NAMES: Record<BalanceMode, string> = {
   loss: 'auxiliary loss', bias: 'loss-free bias', both: 'loss and bias', none: 'neither',
@@ -139,8 +139,9 @@ export function analyze(runs: LoadedRun[]): Analysis {
     id: 'balance',
     title: 'Per router and balancing (mean ± standard error over seeds)',
     columns: ['router', 'balancing', 'α', 'γ', 'final neg. log ppl', 'paired Δ vs loss [95% CI]',
-      'load imbalance (last quarter)', 'dropped fraction (last quarter, cf 1.0)', 'dropped (final eval, cf 2.0)',
-      'seeds'],
+      'load imbalance (last quarter)', `dropped fraction (last quarter, cf ${BALANCE_CF.toFixed(1)})`,
+      `dropped (final eval, cf ${BALANCE_EVAL_CF.toFixed(1)})`, 'seeds'],
+    caption: PAIRED_DELTA_CAPTION,
     rows: routers.flatMap((router) => BALANCE_MODES.filter((mode) => arm(router, mode).length > 0)
       .map((mode) => {
         const armRuns = arm(router, mode);

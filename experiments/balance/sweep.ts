@@ -24,6 +24,8 @@ export const BALANCE_ALPHA = 1e-2;
 export const BALANCE_GAMMA = 1e-3;
 /** Training capacity factor: 1.0, so an unbalanced step drops tokens (evaluation at 2.0, as Switch). */
 export const BALANCE_CF = 1.0;
+/** The capacity factor of the evaluations (Switch evaluates at 2.0). */
+export const BALANCE_EVAL_CF = 2.0;
 export const BALANCE_EXPERTS: Record<PresetName, number> = { quick: 4, cpu: 8, gpu: 16 };
 export const BALANCE_SEEDS: Record<PresetName, number[]> = { quick: [0, 1], cpu: [0, 1, 2], gpu: [0, 1, 2, 3, 4] };
 
@@ -79,7 +81,9 @@ export function sweep(preset: PresetName): SweepDef {
     }
   }
   return {
-    base: { numExperts: BALANCE_EXPERTS[preset], capacityFactor: BALANCE_CF, evalCapacityFactor: 2.0, zCoef: 0 },
+    base: {
+      numExperts: BALANCE_EXPERTS[preset], capacityFactor: BALANCE_CF, evalCapacityFactor: BALANCE_EVAL_CF, zCoef: 0,
+    },
     runs,
     steps: { quick: undefined, cpu: 500, gpu: 3000 }[preset],
     claims: claimRules(preset),

@@ -10,8 +10,8 @@ import { expertWidth } from '../../kernel-lib/moe/config.ts';
 import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import type { Table } from '../../kernel-lib/report/types.ts';
 import {
-  TIME_MEANING, byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairedDeltaCell, pairedEvidence,
-  qualityOrUniform, seriesOf, sizeOf, summaryOverRuns, tableNumber, tokensPerSec,
+  PAIRED_DELTA_CAPTION, TIME_MEANING, byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus,
+  pairedDeltaCell, pairedEvidence, qualityOrUniform, seriesOf, sizeOf, summaryOverRuns, tableNumber, tokensPerSec,
 } from '../common.ts';
 import { armName } from './sweep.ts';
 
@@ -70,6 +70,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
     columns: ['arm', 'routed experts', 'width', 'k', 'shared', 'total params', 'active params/token',
       'training FLOPs/token', 'final neg. log ppl',
       'paired Δ vs m = 1 [95% CI]', 'tokens/s', 'seeds'],
+    caption: PAIRED_DELTA_CAPTION,
     rows: groups.map((armRuns) => {
       const r = armRuns[0];
       const size = sizeOf(r);

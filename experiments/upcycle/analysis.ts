@@ -10,8 +10,8 @@ import type { Analysis, LoadedRun } from '../../kernel-lib/exp/types.ts';
 import { moeLayerIndices } from '../../kernel-lib/model/config.ts';
 import type { Table } from '../../kernel-lib/report/types.ts';
 import {
-  byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairedDeltaCell, pairedEvidence, qualityOrUniform,
-  sizeOf, summaryOverRuns,
+  PAIRED_DELTA_CAPTION, byGroup, done, finalNegLogPerplexity, meanEvalCurve, meanPlusMinus, pairedDeltaCell,
+  pairedEvidence, qualityOrUniform, sizeOf, summaryOverRuns,
 } from '../common.ts';
 import { GROUPS, type UpcycleGroup } from './sweep.ts';
 
@@ -75,6 +75,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
     columns: ['arm', 'phase 1', 'phase 2', 'total steps', 'training FLOPs (both phases)',
       'final neg. log ppl', 'paired Δ vs dense continued [95% CI]', 'paired Δ vs Switch from scratch [95% CI]',
       'seeds'],
+    caption: PAIRED_DELTA_CAPTION,
     rows: ARMS.map((arm) => {
       const [first, second] = [group(arm.first), group(arm.second)];
       /** Training FLOPs of one phase: per token, times the tokens of a step, times the steps. */
