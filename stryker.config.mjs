@@ -15,8 +15,9 @@ export const GROUPS = {
   analysis: {
     // Unit tests of the claim rules (worked values). test/experiments.test.ts runs whole sweeps
     // (minutes a run): too slow to run once per mutant, so it is not part of this group.
-    mutate: ['experiments/*/analysis.ts', 'experiments/common.ts'],
-    tests: ['test/analysis*.test.ts', 'test/claims*.test.ts'],
+    // routing-traces.ts: the per-token routing traces the routing, balance and specialization reports show
+    mutate: ['experiments/*/analysis.ts', 'experiments/common.ts', 'kernel-lib/exp/routing-traces.ts'],
+    tests: ['test/analysis*.test.ts', 'test/claims*.test.ts', 'test/routing-traces.test.ts'],
   },
   moe: {
     // capacity.ts holds the packed layout's row bound too, whose worked values are in packed-mutation

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyze, PERMUTATIONS } from '../experiments/specialization/analysis.ts';
+import { analyze, crossLayerSection, PERMUTATIONS } from '../experiments/specialization/analysis.ts';
 import { claimRules } from '../experiments/specialization/sweep.ts';
 import { Vocab, SPECIAL_TOKENS, UNIVERSAL_TAGS, writeArrayBundle, type Batch } from '../kernel-lib/data/index.ts';
 import { writeRoutingTokens } from '../kernel-lib/train/routing-dump.ts';
@@ -242,4 +242,14 @@ test('cross-layer predictability at the last snapshot: accuracy against the busi
   const one = analyze([run(0, single)]);
   assert.equal(one.sections[0].tables.some((t) => t.id === 'cross-layer'), false);
   assert.equal(one.sections[0].figures.some((f) => f.id.startsWith('expert-transition')), false);
+});
+
+test('crossLayerSection: a run without routing snapshots is left out of the table and the seeds; none with them: no table or figure', () => {
+  const empty = join(root, 'no-snapshots');
+  assert.deepEqual(crossLayerSection([run(0, empty)]), { figures: [], tables: [] });
+  // Seed 1 alone (the split in both layers): accuracy 1, baseline 0.5, NMI 1, H(e_3 | e_1) = 0, H(e_3) = ln 2.
+  const mixed = crossLayerSection([run(0, empty), run(1, dir1)]);
+  assert.deepEqual(mixed.tables.map((t) => t.rows), [[['1 → 3', '1.0000', 0.5, 1, 0, Number(Math.log(2).toFixed(4)), 1]]]);
+  assert.deepEqual(mixed.figures.map((f) => f.id), ['expert-transition-layer1-3']);
+  assert.match(mixed.figures[0].title, /seed 1/);
 });

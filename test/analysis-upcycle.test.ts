@@ -14,7 +14,7 @@ import { flopsPerToken } from '../kernel-lib/model/counts.ts';
 import { modelConfigOf } from '../kernel-lib/model/config.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
 import type { InitFromRecord } from '../kernel-lib/train/run-dir.ts';
-import { UNIFORM, makeRun, type RunSpec } from './fixtures/analysis/runs.ts';
+import { UNIFORM, makeRun, matchesSnapshot, type RunSpec } from './fixtures/analysis/runs.ts';
 
 const paired = (e: Evidence | undefined) => {
   assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
@@ -56,6 +56,7 @@ test('upcycle-beats-dense and upcycle-beats-scratch: final qualities of the seco
   assert.equal(dense.measured, 'upcycled -4.2500 vs dense continued -4.5000');
   const scratch = paired(a.evidence['upcycle-beats-scratch']);
   assert.deepEqual([scratch.a, scratch.b], [[-4.375, -4.25, -4.125], [-4.625, -4.5, -4.375]]);
+  assert.equal(scratch.measured, 'upcycled -4.2500 vs Switch from scratch -4.5000');
   // A diverged upcycled run counts as −ln V; a missing dense-continued run takes its seed out.
   const runs = [run('upcycled', 0, { status: 'diverged', evals: [] }), run('upcycled', 1), run('dense-continued', 0), run('dense-continued', 1, { status: 'missing', evals: [] })];
   const d = paired(analyze(runs).evidence['upcycle-beats-dense']);
@@ -91,6 +92,18 @@ test('startProblem: own source at its final step, upcycle for dense → Switch w
   assert.equal(startProblem(run('upcycled', 0, { initFrom: record('upcycled', 0, { kind: 'warm start' }) }), M), 'upcycled-s0 was a warm start');
   assert.equal(startProblem(run('switch-continued', 0, { initFrom: record('switch-continued', 0, { kind: 'upcycle' }) }), M), 'switch-continued-s0 was a upcycle');
   assert.equal(startProblem(run('upcycled', 0, { initFrom: record('upcycled', 0, { upcycledBlocks: [] }) }), M), 'upcycled-s0 upcycled blocks , its MoE blocks are 1');
+  assert.equal(startProblem(run('upcycled', 0, { initFrom: record('upcycled', 0, { upcycledBlocks: [0, 1] }) }), M), 'upcycled-s0 upcycled blocks 0, 1, its MoE blocks are 1');
+  // Every block a MoE block (sparseEvery 1): blocks 0, 1.
+  assert.equal(startProblem(run('upcycled', 0, { config: { sparseEvery: 1 } }), M), 'upcycled-s0 upcycled blocks 1, its MoE blocks are 0, 1');
+  // A run of a group the sweep does not define (another sweep's run in the folder) is no second-phase run.
+  const stranger = makeRun('upcycle', { group: 'other', like: 'upcycled', seed: 0, evals: [[M, -4]] });
+  assert.equal(startProblem(stranger, M), 'other-s0 is not a second-phase run');
+  assert.deepEqual(Object.keys(analyze([...all(), stranger]).evidence), ['upcycle-beats-dense', 'upcycle-beats-scratch', 'upcycle-starts-from-dense']);
+  assert.equal(check(analyze([...all(), stranger]).evidence['upcycle-starts-from-dense']).pass, true);
+  // No runs at all: no paper evidence, and the check fails (no second-phase run).
+  const none = analyze([]);
+  assert.deepEqual(Object.keys(none.evidence), ['upcycle-starts-from-dense']);
+  assert.equal(check(none.evidence['upcycle-starts-from-dense']).pass, false);
   // The check fails on any such run, naming it; it needs a completed second-phase run to pass.
   const bad = all().map((r) => (r.id === 'upcycled-s2' ? run('upcycled', 2, { initFrom: record('upcycled', 2, { step: 1 }) }) : r));
   const c = check(analyze(bad).evidence['upcycle-starts-from-dense']);
@@ -128,4 +141,9 @@ test('the table: both phases\' steps and training FLOPs, final quality, paired �
   assert.deepEqual(named('upcycled to Switch').y, [-4.75, -4.25]);
   assert.equal(traces.filter((x) => x.name === 'dense (phase 1)').length, 1, 'the shared dense first phase is drawn once');
   assert.ok(named('switch (phase 1)'));
+  assert.deepEqual(traces.map((x) => [x.name, (x as { line?: { dash?: string } }).line?.dash ?? 'solid']), [
+    ['dense (phase 1)', 'dash'], ['dense continued', 'solid'], ['upcycled to Switch', 'solid'],
+    ['switch (phase 1)', 'dash'], ['Switch from scratch', 'solid'],
+  ]);
+  matchesSnapshot('upcycle', { sections: a.sections, summary: a.summary });
 });
