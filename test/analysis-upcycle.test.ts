@@ -109,8 +109,13 @@ test('startProblem: own source at its final step, upcycle for dense → Switch w
   const c = check(analyze(bad).evidence['upcycle-starts-from-dense']);
   assert.equal(c.pass, false);
   assert.equal(c.measured, "1 run(s) did not start as they should: upcycled-s2 started from step 1, not 60");
+  const twoBad = bad.map((r) => (r.id === 'dense-continued-s0' ? run('dense-continued', 0, { initFrom: null }) : r));
+  assert.equal(check(analyze(twoBad).evidence['upcycle-starts-from-dense']).measured,
+    '2 run(s) did not start as they should: dense-continued-s0 has no initFrom record; upcycled-s2 started from step 1, not 60');
   assert.equal(check(analyze(all().filter((r) => r.labels.phase === 1)).evidence['upcycle-starts-from-dense']).pass, false);
-  assert.match(check(analyze(all()).evidence['upcycle-starts-from-dense']).measured, /^9 second-phase run\(s\), each from its own seed's first-phase run at step 60/);
+  assert.equal(check(analyze(all()).evidence['upcycle-starts-from-dense']).measured, '9 second-phase run(s), each from its own '
+    + 'seed\'s first-phase run at step 60 (its records): upcycled runs with every MoE block made from the dense FFN, '
+    + 'continued ones warm-started');
 });
 
 test('the table: both phases\' steps and training FLOPs, final quality, paired Δ cells; the figure draws phase 2 after phase 1', () => {
