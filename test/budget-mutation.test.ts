@@ -19,6 +19,8 @@ import type { SweepFile } from '../kernel-lib/exp/types.ts';
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-budget-math-'));
 const callLog = join(dir, 'calls.log');
 const fake = join(dir, 'fake-node.sh');
+/** With FAKE_SLEEP set, each calibration writes `start i`, sleeps, then `end i` here: the order shows how many ran at once. */
+const orderLog = join(dir, 'order.log');
 // Answers `node --import tsx cli.ts exp calibrate <dir> --index i --backend b` as the calibrate
 // command does (JSON with msPerStep and timedMs); refuses anything else.
 writeFileSync(
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 echo "$cmd $idx $backend [$SWITCHYARD_BACKEND]" >> "${callLog}"
+if [ -n "$FAKE_SLEEP" ]; then echo "start $idx" >> "${orderLog}"; sleep "$FAKE_SLEEP"; echo "end $idx" >> "${orderLog}"; fi
 [ "$cmd" = calibrate ] || { echo "not a calibration: $cmd" >&2; exit 9; }
 eval "fail=\\$FAKE_FAIL_$idx"
 if [ "$fail" = silent ]; then exit 4; fi
@@ -181,4 +184,29 @@ test('budget: a run that starts from another (initFrom) runs after it, so the ch
   assert.equal(chained.plan.steps, 49);
   assert.equal((await plan(sweep(['a', 'b', 'b'], 0, 1, { 1: 0 }), timing, 101, 8)).plan.steps, 66);
   assert.equal((await plan(sweep(['a', 'b', 'b']), timing, 101, 8)).plan.steps, 99, 'without sources: one run alone');
+});
+
+test('budget: calibrations run at most `jobs` at a time (one job: one after another)', async () => {
+  writeFileSync(orderLog, '');
+  process.env.FAKE_SLEEP = '0.3';
+  try {
+    await plan(sweep(['a', 'b', 'c']), { 0: { ms: MIN }, 1: { ms: MIN }, 2: { ms: MIN } }, 1000, 1);
+    assert.deepEqual(readFileSync(orderLog, 'utf8').trim().split('\n'), ['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
+    writeFileSync(orderLog, '');
+    await plan(sweep(['a', 'b', 'c']), { 0: { ms: MIN }, 1: { ms: MIN }, 2: { ms: MIN } }, 1000, 2);
+    // Two at once: runs 0 and 1 start before either ends; run 2 waits for one of them.
+    const order = readFileSync(orderLog, 'utf8').trim().split('\n');
+    assert.deepEqual(order.slice(0, 2).sort(), ['start 0', 'start 1'], order.join(', '));
+    assert.ok(order.indexOf('start 2') > Math.min(order.indexOf('end 0'), order.indexOf('end 1')), order.join(', '));
+  } finally {
+    delete process.env.FAKE_SLEEP;
+  }
+});
+
+test('budget: exactly MAX_STEPS (10⁹) steps a run is allowed', async () => {
+  // One run of 1 s a step, no evaluations: steps = ⌊((budget − δ)/1.1 − startup)/1000⌋, δ the calibration's real
+  // milliseconds and startup its spawn time (both a few ms). budget = 1.1·(10¹² + 500) ms puts the value
+  // 500 ms above 10⁹ steps' 10¹² ms: ⌊10⁹ + (500 − δ/1.1 − startup)/1000⌋ = 10⁹ for δ/1.1 + startup below 500 ms.
+  const minutes = (1.1 * (1e12 + 500)) / MIN;
+  assert.equal((await plan(sweep(['a']), { 0: { ms: 1000 } }, minutes, 1)).plan.steps, 1e9);
 });
