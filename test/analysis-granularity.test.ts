@@ -185,7 +185,9 @@ test('figures: final quality against granularity (routed only; dashed with a sha
   assert.deepEqual(figs.map((f) => f.id), ['quality-vs-granularity', 'quality-vs-steps']);
   type Line = { name: string; mode: string; x: number[]; y: number[]; line?: unknown; error_y?: { array: number[] } };
   const g = figs[0].data as Line[];
-  assert.deepEqual(g.map((s) => [s.name, s.mode, s.line]), [['routed only', 'markers', undefined], ['with one shared expert', 'markers', { dash: 'dash' }]]);
+  // Lines through the granularities (solid routed only, dashed with a shared expert) on a log axis: 1, 2, 4 evenly spaced.
+  assert.deepEqual(g.map((s) => [s.name, s.mode, s.line]), [['routed only', 'lines+markers', undefined], ['with one shared expert', 'lines+markers', { dash: 'dash' }]]);
+  assert.equal((figs[0].layout as { xaxis: { type?: string } }).xaxis.type, 'log');
   assert.deepEqual([g[0].x, g[0].y], [[1, 2, 4], [-4.5, -4.375, -4.25]]);
   // se: 0.25/√3 for m = 1, 0.125 for the others.
   close(g[0].error_y!.array[0], 0.25 / Math.sqrt(3), 'se m = 1');

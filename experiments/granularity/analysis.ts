@@ -44,7 +44,7 @@ export function analyze(runs: LoadedRun[]): Analysis {
     const arms = groups.filter((g) => sharedOf(g[0]) === shared || (!shared && granularityOf(g[0]) === 1))
       .sort((a, b) => granularityOf(a[0]) - granularityOf(b[0]));
     return {
-      name: shared ? 'with one shared expert' : 'routed only', markers: true, dashed: shared,
+      name: shared ? 'with one shared expert' : 'routed only', dashed: shared,
       x: arms.map((g) => granularityOf(g[0])),
       y: arms.map((g) => summaryOverRuns(g, finalNegLogPerplexity).mean),
       error: arms.map((g) => summaryOverRuns(g, finalNegLogPerplexity).se || 0),
@@ -52,8 +52,8 @@ export function analyze(runs: LoadedRun[]): Analysis {
   }).filter((s) => s.x.length > 0);
   const figures = [
     lineFigure({
-      id: 'quality-vs-granularity', title: 'Final validation quality vs granularity', x: 'granularity m',
-      y: 'neg. log perplexity', series: finals,
+      id: 'quality-vs-granularity', title: 'Final validation quality vs granularity', x: 'granularity m (log scale)',
+      y: 'neg. log perplexity', series: finals, logX: true,
       caption: 'm·E experts of width F/m, k = m: equal expert FLOPs per token and equal expert parameters. '
         + 'Dashed: one of the m·E experts is shared (k − 1 routed). Mean over seeds ± standard error.',
     }),
