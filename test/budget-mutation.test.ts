@@ -205,8 +205,8 @@ test('budget: calibrations run at most `jobs` at a time (one job: one after anot
 
 test('budget: exactly MAX_STEPS (10⁹) steps a run is allowed', async () => {
   // One run of 1 s a step, no evaluations: steps = ⌊((budget − δ)/1.1 − startup)/1000⌋, δ the calibration's real
-  // milliseconds and startup its spawn time (both a few ms). budget = 1.1·(10¹² + 500) ms puts the value
-  // 500 ms above 10⁹ steps' 10¹² ms: ⌊10⁹ + (500 − δ/1.1 − startup)/1000⌋ = 10⁹ for δ/1.1 + startup below 500 ms.
-  const minutes = (1.1 * (1e12 + 500)) / MIN;
+  // milliseconds and startup its spawn time (a few ms, more on a loaded machine). budget = 1.1·(10¹² + 990) ms puts
+  // the value 990 ms above 10⁹ steps' 10¹² ms: ⌊10⁹ + (990 − δ/1.1 − startup)/1000⌋ = 10⁹ for δ/1.1 + startup below 990 ms.
+  const minutes = (1.1 * (1e12 + 990)) / MIN;
   assert.equal((await plan(sweep(['a']), { 0: { ms: 1000 } }, minutes, 1)).plan.steps, 1e9);
 });
