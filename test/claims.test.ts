@@ -420,6 +420,11 @@ test('paired and Welch tests without spread: the sign and the margin decide; Wel
   close(ws.df, (13 / 3) ** 2 / (1 / 18 + 16), 1e-12, 'df');
   close(ws.se, Math.sqrt(13 / 3), 1e-12, 'se');
   assert.equal(ws.n, 2);
+  // The same test on values 1e-100 times as large: df, t and p do not depend on the scale.
+  const tinyWs = welchTest([1e-100, 2e-100, 3e-100], [0, 4e-100], { alternative: 'two-sided' });
+  close(tinyWs.df, ws.df, 1e-12, 'df at scale 1e-100');
+  close(tinyWs.t, ws.t, 1e-12, 't at scale 1e-100');
+  close(tinyWs.pValue, ws.pValue, 1e-12, 'p at scale 1e-100');
 });
 
 test('minimum detectable effect: its arguments and refusals', () => {
@@ -510,6 +515,13 @@ test('slopeOf: least squares and its standard error worked by hand', () => {
   assert.deepEqual(slopeOf([[0, 0], [1, 1], [2, 2]]), { slope: 1, se: 0 });
   const two = slopeOf([[0, 0], [1, 1]]);
   assert.ok(Number.isNaN(two.slope) && Number.isNaN(two.se));
+  // Far from the origin (x ≈ 1e9, y ≈ 1e6: FLOPs, steps) the centred sums keep their precision;
+  // uncentred ones (Σ(x + x̄)(y − ȳ) equals Σ(x − x̄)(y − ȳ) only in exact arithmetic) lose all of it.
+  // Exact slope of these doubles by rational arithmetic 0.807228961553648, se 0.4173615512183185
+  // (scipy.stats.linregress: 0.8072289615536342, 0.4173615512183217).
+  const far = slopeOf([[1e9 + 0.1, 1e6 + 0.3], [1e9 + 0.3, 1e6 + 0.1], [1e9 + 0.2, 1e6 + 0.2], [1e9 + 0.7, 1e6 + 0.7]]);
+  close(far.slope, 0.807228961553648, 1e-9, 'slope far from the origin');
+  close(far.se, 0.4173615512183185, 1e-9, 'se far from the origin');
 });
 
 test('bootstrapCi: percentile positions, the finite-statistic quota and the resampling, against the algorithm written out', () => {
@@ -578,6 +590,14 @@ test('lnGamma, the incomplete beta and the t distribution against closed forms',
   assert.throws(() => regularizedIncompleteBeta(0.5, 1, -1), /got a=1, b=-1/);
   assert.throws(() => regularizedIncompleteBeta(1.5, 1, 1), /regularizedIncompleteBeta: x must be in \[0, 1\], got 1.5/);
   assert.throws(() => regularizedIncompleteBeta(NaN, 1, 1), /got NaN/);
+  assert.throws(() => regularizedIncompleteBeta(-0.1, 1, 1), /regularizedIncompleteBeta: x must be in \[0, 1\], got -0.1/);
+  assert.throws(() => regularizedIncompleteBeta(0.5, 1, 0), /regularizedIncompleteBeta: a and b must be > 0, got a=1, b=0/);
+  // The ends are exact for every a and b, even where Γ(a + b) overflows (the formula gives NaN there).
+  assert.equal(regularizedIncompleteBeta(0, 1e308, 1e308), 0);
+  assert.equal(regularizedIncompleteBeta(1, 1e308, 1e308), 1);
+  // Beyond its range (a, b ≈ 1e10 at the switch point needs ~10⁵ terms) it says so instead of
+  // returning an unconverged value; over a, b ≤ 10⁶ (x up to the switch point) at most 524 terms were needed.
+  assert.throws(() => regularizedIncompleteBeta(0.5, 1e10, 1e10), /incomplete beta: no convergence for x=0.5, a=10000000000, b=10000000000/);
   // Cauchy (1 df) and 2 df have closed forms.
   for (const t of [-30, -2, -0.3, 0.7, 5, 1e4]) {
     close(studentTCdf(t, 1), 0.5 + Math.atan(t) / Math.PI, 1e-13, `cdf(${t}; 1)`);

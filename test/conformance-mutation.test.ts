@@ -331,3 +331,79 @@ test('parseCase: more answers refused (a NaN, a zero count is fine, a value too 
   noWeights.routerWeight = 5;
   assert.equal(errorOf(noWeights), P + "routerWeight must be an array (rank 2 expected for 'routerWeight'), got 5");
 });
+
+test('parseCase: a router bias and shared experts (the extension), kept only when given, refused by name when malformed', () => {
+  // goodCase: T = 2, D = 2, E = 2, F = 1; one shared expert of width Fs = 3.
+  const sharedW1 = [[[1, 2, 3], [4, 5, 6]]]; // [S=1][D=2][Fs=3]
+  const sharedW2 = [[[1, 0], [0, 1], [1, 1]]]; // [S=1][Fs=3][D=2]
+  const ext = () => {
+    const o = goodCase();
+    o.routerBias = [0.1, -0.1];
+    o.sharedW1 = structuredClone(sharedW1);
+    o.sharedW2 = structuredClone(sharedW2);
+    o.expected.grads.sharedW1 = structuredClone(sharedW1);
+    o.expected.grads.sharedW2 = structuredClone(sharedW2);
+    return o;
+  };
+  const c = parseCase(ext(), 'c');
+  assert.deepEqual(c.dims, { T: 2, D: 2, E: 2, F: 1, S: 1, Fs: 3 });
+  assert.deepEqual([c.routerBias, c.sharedW1, c.sharedW2], [[0.1, -0.1], sharedW1, sharedW2]);
+  // Without them the parsed case has no such keys at all (not keys holding undefined).
+  const plain = parseCase(goodCase(), 'p');
+  assert.deepEqual(['routerBias', 'sharedW1', 'sharedW2'].filter((k) => k in plain), []);
+  const longBias = Array.from({ length: 30 }, (_, i) => i / 7);
+  const noBias = "takes no router bias: each expert picks its tokens, balanced by construction; the bias is for token-choice routers (top1, topk)";
+  const cases: [string, (o: Record<string, any>) => unknown, string][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['bias length', (o) => ((o.routerBias = [0, 0, 0]), o), 'routerBias has 3 entries, expected 2'],
+    ['bias value', (o) => ((o.routerBias = [0, 'a']), o), 'routerBias[1] must be a finite number, got "a"'],
+    ['bias with expert choice', (o) => ((o.config = { router: 'expert-choice', capacityFactor: 1 }), o), `routerBias [0.1,-0.1] is given, but router 'expert-choice' ${noBias}`],
+    ['a long bias quoted to 80 characters', (o) => ((o.config = { router: 'expert-choice', capacityFactor: 1 }), (o.routerBias = longBias), o),
+      `routerBias ${JSON.stringify(longBias).slice(0, 80)} is given, but router 'expert-choice' ${noBias}`],
+    ['sharedW1 alone', (o) => (delete o.sharedW2, o), "'sharedW1' is given without 'sharedW2': shared experts need both (sharedW1 [S][D][Fs], sharedW2 [S][Fs][D])"],
+    ['sharedW2 alone', (o) => (delete o.sharedW1, o), "'sharedW2' is given without 'sharedW1': shared experts need both (sharedW1 [S][D][Fs], sharedW2 [S][Fs][D])"],
+    ['sharedW1 of the wrong width', (o) => ((o.sharedW1 = [[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]), o), 'sharedW1[0] has 3 rows, but x has D = 2: sharedW1 must be [S][2][Fs]'],
+    ['sharedW1 null', (o) => ((o.sharedW1 = null), o), "sharedW1 must be an array (rank 3 expected for 'sharedW1'), got null"],
+    ['sharedW1 a number', (o) => ((o.sharedW1 = 5), o), "sharedW1 must be an array (rank 3 expected for 'sharedW1'), got 5"],
+    ['sharedW1 ragged', (o) => ((o.sharedW1 = [[[1, 2, 3], [4, 5]]]), o), 'sharedW1[0][1] has 2 entries, expected 3'],
+    ['sharedW2 of the wrong width', (o) => ((o.sharedW2 = [[[1, 0], [0, 1]]]), o), 'sharedW2[0] has 2 entries, expected 3'],
+    ['the shared gradients are asked for', (o) => (delete o.expected.grads.sharedW2, o), "missing field 'expected.grads.sharedW2' (the case has shared experts)"],
+    ['without shared experts they are unknown', (o) => (delete o.sharedW1, delete o.sharedW2, o), "unknown fields 'expected.grads.sharedW1', 'expected.grads.sharedW2' (known: x, routerWeight, w1, w2)"],
+    ['a shared gradient of the wrong shape', (o) => ((o.expected.grads.sharedW1 = [[[1, 2, 3]]]), o), 'expected.grads.sharedW1[0] has 1 entries, expected 2'],
+    ['the other one', (o) => ((o.expected.grads.sharedW2 = [[[1, 0], [0, 1], [1]]]), o), 'expected.grads.sharedW2[0][2] has 1 entries, expected 2'],
+  ];
+  for (const [label, edit, want] of cases) assert.equal(errorOf(edit(ext())), P + want, label);
+  // A case built in code (a notebook) may hold a hole where JSON never does: named, not a TypeError.
+  const hole = goodCase();
+  hole.x = [[1, 2], undefined];
+  assert.equal(errorOf(hole), P + "x[1] must be an array (rank 2 expected for 'x'), got undefined");
+  const fnBias = ext();
+  fnBias.config = { router: 'expert-choice', capacityFactor: 1 };
+  fnBias.routerBias = () => 0; // JSON.stringify gives undefined for it
+  assert.equal(errorOf(fnBias), P + `routerBias undefined is given, but router 'expert-choice' ${noBias}`);
+  // No weight is an array: x is not blamed for a width nothing states; the first weight is named.
+  const noWeights = goodCase();
+  noWeights.routerWeight = 5;
+  noWeights.w1 = 5;
+  noWeights.w2 = 5;
+  assert.equal(errorOf(noWeights), P + "routerWeight must be an array (rank 2 expected for 'routerWeight'), got 5");
+  const noShared = goodCase();
+  noShared.expected.grads.sharedW1 = sharedW1;
+  assert.equal(errorOf(noShared), P + "unknown field 'expected.grads.sharedW1' (known: x, routerWeight, w1, w2)");
+});
+
+test("checkCase judges the shared experts' gradients when the reference has them", () => {
+  const e = expected();
+  e.grads!.sharedW1 = [[[3], [4]]]; // norm 5
+  e.grads!.sharedW2 = [[[1, 0]]];
+  const right = checkCase(clone(e), e);
+  assert.deepEqual([right.pass, right.errors['grads.sharedW1'], right.errors['grads.sharedW2']], [true, 0, 0]);
+  const wrong = clone(e);
+  wrong.grads!.sharedW1![0][1][0] = 4.001; // relative 0.001/5 = 2e-4 > 1e-4
+  assert.deepEqual(checkCase(wrong, e).failures, ['grads.sharedW1: relative error 2.00e-4 > 0.0001']);
+  const missing = clone(e);
+  delete missing.grads!.sharedW2;
+  assert.deepEqual(checkCase(missing, e).failures, ["grads.sharedW2: expected the shared experts' gradient, none computed"]);
+  // A reference without them does not judge an answer that has them.
+  const extra = checkCase(clone(e), expected());
+  assert.deepEqual([extra.pass, 'grads.sharedW1' in extra.errors], [true, false]);
+});

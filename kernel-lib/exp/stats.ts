@@ -223,7 +223,11 @@ export function welchTest(a: number[], b: number[], o: TestOptions): TestResult 
   const va = sa.se ** 2;
   const vb = sb.se ** 2;
   const se = Math.sqrt(va + vb);
-  const df = (va + vb) ** 2 / (va ** 2 / (sa.n - 1) + vb ** 2 / (sb.n - 1));
+  // Welch–Satterthwaite, (va + vb)² / (va²/(nA − 1) + vb²/(nB − 1)), written in each arm's share of
+  // the variance so that it cannot underflow: va² is 0 below va ≈ 1e-162, and 0/0 gave NaN.
+  const wa = va / (va + vb);
+  const wb = vb / (va + vb);
+  const df = 1 / (wa ** 2 / (sa.n - 1) + wb ** 2 / (sb.n - 1));
   return tResult(n, sa.mean - sb.mean, se, se === 0 ? Math.max(1, sa.n + sb.n - 2) : df, o, margin);
 }
 
