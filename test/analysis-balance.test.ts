@@ -12,19 +12,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, imbalanceOrWorst, lateDropped, lateImbalance } from '../experiments/balance/analysis.ts';
 import { claimRules } from '../experiments/balance/sweep.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
-import { UNIFORM, makeRun, matchesSnapshot, moe, row, rows, type MoeRow, type RunSpec } from './fixtures/analysis/runs.ts';
+import { check, makeRun, matchesSnapshot, moe, paired, row, rows, UNIFORM, type MoeRow, type RunSpec } from './fixtures/analysis/runs.ts';
 
 const close = (got: number, want: number, what: string, tol = 1e-9) => assert.ok(Math.abs(got - want) <= tol, `${what}: ${got}, expected ${want}`);
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
-};
-const check = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'check', `a check expected, got ${JSON.stringify(e)}`);
-  return e;
-};
 
 /** γ of the sweep's bias arms (quick: E = 4 experts, one MoE layer, block 1). */
 const GAMMA = 1e-3;

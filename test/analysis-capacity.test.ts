@@ -9,14 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, computesPadding, meanDropped } from '../experiments/capacity/analysis.ts';
 import { claimRules } from '../experiments/capacity/sweep.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
-import { UNIFORM, device, makeRun, matchesSnapshot, moe, row, rows, type RunSpec } from './fixtures/analysis/runs.ts';
-
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
-};
+import { device, makeRun, matchesSnapshot, moe, paired, row, rows, UNIFORM, type RunSpec } from './fixtures/analysis/runs.ts';
 
 /**
  * Per group: final quality per seed (0, 1, 2), the dropped fraction of every training row per

@@ -13,15 +13,11 @@ import assert from 'node:assert/strict';
 import { analyze, sizeWithoutRouters } from '../experiments/granularity/analysis.ts';
 import { claimRules } from '../experiments/granularity/sweep.ts';
 import { sizeOf } from '../experiments/common.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
-import { UNIFORM, makeRun, matchesSnapshot, rows, type RunSpec } from './fixtures/analysis/runs.ts';
+import { makeRun, matchesSnapshot, paired, rows, UNIFORM, type RunSpec } from './fixtures/analysis/runs.ts';
 
 const close = (got: number, want: number, what: string, tol = 1e-9) => assert.ok(Math.abs(got - want) <= tol, `${what}: ${got}, expected ${want}`);
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
-};
 
 /**
  * Per arm, seeds 0, 1, 2: final quality (an evaluation at 60 half a nat lower) and the CPU

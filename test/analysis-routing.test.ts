@@ -14,14 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze, loadCv, routingTraces } from '../experiments/routing/analysis.ts';
 import { claimRules } from '../experiments/routing/sweep.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
 import { writeArrayBundle } from '../kernel-lib/data/index.ts';
-import { UNIFORM, makeRun, matchesSnapshot, moe, rows, type RunSpec } from './fixtures/analysis/runs.ts';
+import { makeRun, matchesSnapshot, moe, paired, rows, UNIFORM, type RunSpec } from './fixtures/analysis/runs.ts';
 
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
-};
 const HI = 'top1-a0.01';
 const LO = 'top1-a0.00001';
 const TOP2 = 'top2-a0.01';

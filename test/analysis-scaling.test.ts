@@ -11,18 +11,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, differenceCurve } from '../experiments/scaling/analysis.ts';
 import { claimRules } from '../experiments/scaling/sweep.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
-import { UNIFORM, makeRun, matchesSnapshot, moe, rows, type RunSpec } from './fixtures/analysis/runs.ts';
+import { makeRun, matchesSnapshot, moe, paired, rows, UNIFORM, type RunSpec } from './fixtures/analysis/runs.ts';
 
 const close = (got: number, want: number, what: string, tol = 1e-9) => assert.ok(Math.abs(got - want) <= tol, `${what}: ${got}, expected ${want}`);
 const closeAll = (got: number[], want: number[], what: string, tol = 1e-9) => {
   assert.equal(got.length, want.length, `${what}: ${got.length} values, expected ${want.length}`);
   got.forEach((g, i) => close(g, want[i], `${what}[${i}]`, tol));
-};
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
 };
 
 // Evaluations at 30, 60, 90, 120 (quick: 120 steps, evalEvery 30). Every value a multiple of 1/8,

@@ -19,18 +19,14 @@ import { analyze, crossLayerSection, PERMUTATIONS } from '../experiments/special
 import { claimRules } from '../experiments/specialization/sweep.ts';
 import { Vocab, SPECIAL_TOKENS, UNIVERSAL_TAGS, writeArrayBundle, type Batch } from '../kernel-lib/data/index.ts';
 import { writeRoutingTokens } from '../kernel-lib/train/routing-dump.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
-import { makeRun, matchesSnapshot } from './fixtures/analysis/runs.ts';
+import { makeRun, matchesSnapshot, paired } from './fixtures/analysis/runs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'switchyard-analysis-spec-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const close = (got: number, want: number, what: string, tol = 1e-12) => assert.ok(Math.abs(got - want) <= tol, `${what}: ${got}, expected ${want}`);
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
-};
 const NMI_15_5 = 0.18872187554086717;
 const N = 40;
 const WORDS = ['dog', 'cat', 'the', 'a', 'runs', 'sits'];

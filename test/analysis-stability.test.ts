@@ -8,13 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, earlyQuality, earlyStep, smallestFisherP } from '../experiments/stability/analysis.ts';
 import { claimRules } from '../experiments/stability/sweep.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
-import { UNIFORM, makeRun, matchesSnapshot, rows, type RunSpec } from './fixtures/analysis/runs.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
+import { makeRun, matchesSnapshot, paired, rows, UNIFORM, type RunSpec } from './fixtures/analysis/runs.ts';
 
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
-};
 const SMALL = 'init0.1-float32';
 const LARGE = 'init1-float32';
 const BF16 = 'init0.1-bfloat16';

@@ -9,21 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, startProblem } from '../experiments/upcycle/analysis.ts';
 import { claimRules } from '../experiments/upcycle/sweep.ts';
-import { decideClaims, type Evidence } from '../kernel-lib/exp/claims.ts';
+import { decideClaims } from '../kernel-lib/exp/claims.ts';
 import { flopsPerToken } from '../kernel-lib/model/counts.ts';
 import { modelConfigOf } from '../kernel-lib/model/config.ts';
 import type { LoadedRun } from '../kernel-lib/exp/types.ts';
 import type { InitFromRecord } from '../kernel-lib/train/run-dir.ts';
-import { UNIFORM, makeRun, matchesSnapshot, type RunSpec } from './fixtures/analysis/runs.ts';
-
-const paired = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'paired', `paired evidence expected, got ${JSON.stringify(e)}`);
-  return e;
-};
-const check = (e: Evidence | undefined) => {
-  assert.ok(e && e.kind === 'check', `a check expected, got ${JSON.stringify(e)}`);
-  return e;
-};
+import { check, makeRun, matchesSnapshot, paired, UNIFORM, type RunSpec } from './fixtures/analysis/runs.ts';
 
 /** The quick sweep's phase length: 60 steps; MoE blocks of the quick model: block 1. */
 const M = 60;
